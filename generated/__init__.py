@@ -1,0 +1,1 @@
+"""Packages written by `contract generate`; do not edit."""

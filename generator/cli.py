@@ -1,0 +1,203 @@
+"""`contract`: parse the command line and wire generator, reference and conformance together.
+
+No logic lives here: each command calls one function and maps its outcome to an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import load_config, package_for
+from .errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .pipeline import load_valid_spec
+
+    spec = load_valid_spec(_spec_path(args))
+    print(f"{spec.path}: valid OpenAPI {spec.version}")
+    return EXIT_OK
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .output import ensure_parent_package, write_package
+    from .pipeline import generate_package
+
+    out, package = _out_and_package(args)
+    files = generate_package(_spec_path(args), package)
+    write_package(out, files, force=args.force)
+    ensure_parent_package(out, package)
+    print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .output import compare
+    from .pipeline import generate_package
+
+    out, package = _out_and_package(args)
+    result = compare(out, generate_package(_spec_path(args), package))
+    if not result.stale:
+        print(f"{out}: up to date")
+        return EXIT_OK
+    labelled = (("changed", result.changed), ("missing", result.missing), ("extra", result.extra))
+    for label, names in labelled:
+        for name in names:
+            print(f"{out / name}: {label}", file=sys.stderr)
+    for line in result.diff:
+        print(line, file=sys.stderr)
+    print(f"{out}: stale; run `contract generate` and commit the result", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from reference.serve import serve
+
+    return serve(host=args.host, port=args.port, token=args.token, db=args.db)
+
+
+def _conform(args: argparse.Namespace) -> int:
+    from conformance.runner import run_conformance
+
+    return run_conformance(
+        spec=_spec_path(args),
+        url=args.url,
+        token=args.token,
+        params=args.param,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        workers=args.workers,
+        request_timeout=args.request_timeout,
+        report_dir=Path(args.report) if args.report else None,
+    )
+
+
+def _spec_path(args: argparse.Namespace) -> Path:
+    return Path(args.spec) if args.spec else load_config().spec
+
+
+def _out_and_package(args: argparse.Namespace) -> tuple[Path, str]:
+    config = load_config()
+    if args.out:
+        out = Path(args.out)
+        return out, args.package or package_for(out)
+    return config.out, args.package or config.package
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="contract",
+        description="Contract-first toolkit: the OpenAPI document is the single source of truth.",
+        epilog="Without SPEC/--out, commands read [tool.contract] from the nearest pyproject.toml.",
+    )
+    parser.add_argument("--version", action="version", version=f"contract {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate",
+        help="validate a spec against OpenAPI 3.0/3.1",
+        description="Exit 0 valid, 1 invalid (one line per problem: file#pointer: message), "
+        "2 unreadable or not OpenAPI 3.x.",
+    )
+    validate.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
+    validate.set_defaults(handler=_validate)
+
+    generate = commands.add_parser(
+        "generate",
+        help="generate models, interface, responses and app",
+        description="Write the generated package atomically; on any error the previous "
+        "output is untouched. Exit 0 written, 1 invalid or unsupported spec, 2 unreadable.",
+    )
+    _add_generation_arguments(generate)
+    generate.add_argument(
+        "--force", action="store_true", help="replace an output folder with files we did not write"
+    )
+    generate.set_defaults(handler=_generate)
+
+    check = commands.add_parser(
+        "check",
+        help="fail when the generated package is stale",
+        description="Exit 0 when the output folder is byte-identical to what `generate` would "
+        "write, 1 (with the files that differ and a diff) when it is stale.",
+    )
+    _add_generation_arguments(check)
+    check.set_defaults(handler=_check)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference implementation with uvicorn",
+        description="Serve the reference implementation. The bearer token comes from --token, "
+        "else $CONTRACT_TOKEN, else a random one printed at start: never unauthenticated.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--token", help="bearer token clients must send (default $CONTRACT_TOKEN)")
+    serve.add_argument("--db", type=Path, help="SQLite file for runs (default: agentos.db)")
+    serve.set_defaults(handler=_serve)
+
+    conform = commands.add_parser(
+        "conform",
+        help="check any server's conformance to the spec",
+        description="Schemathesis plus stricter checks against --url (default: start the "
+        "reference on a free loopback port). Exit 0 conformant, 1 violations found, "
+        "2 usage, schema or connection error.",
+    )
+    conform.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
+    conform.add_argument("--url", help="base URL of the server under test")
+    conform.add_argument("--token", help="bearer token for the server under test")
+    conform.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="LOCATION.NAME=VALUE",
+        help="a known-good value, e.g. path.workflow_id=demo (repeatable)",
+    )
+    conform.add_argument("--max-examples", type=int, default=50, help="cases per operation")
+    conform.add_argument("--seed", type=int, help="random seed; the same seed repeats the run")
+    conform.add_argument("--workers", type=int, default=1, help="concurrent workers")
+    conform.add_argument(
+        "--request-timeout", type=float, default=10.0, help="seconds before a request is a finding"
+    )
+    conform.add_argument("--report", metavar="DIR", help="write junit.xml, report.md, report.json")
+    conform.set_defaults(handler=_conform)
+    return parser
+
+
+def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
+    parser.add_argument("--out", metavar="DIR", help="output package folder")
+    parser.add_argument("--package", metavar="NAME", help="import name of the package")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ContractError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: one line, unless asked for the traceback
+        if args.debug:
+            traceback.print_exc()
+        else:
+            problem = f"{type(exc).__name__}: {exc}"
+            print(f"internal error: {problem} (rerun with --debug)", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

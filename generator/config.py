@@ -1,0 +1,58 @@
+"""`[tool.contract]` defaults from pyproject.toml, typed."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    spec: Path
+    out: Path
+    package: str
+
+
+DEFAULTS = Config(
+    spec=Path("spec/agentos.yaml"), out=Path("generated/agentos"), package="generated.agentos"
+)
+
+
+def load_config(start: Path | None = None) -> Config:
+    """The nearest pyproject.toml's `[tool.contract]`, with paths relative to that file."""
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            return _read(pyproject)
+    return DEFAULTS
+
+
+def _read(pyproject: Path) -> Config:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"{pyproject}: cannot read [tool.contract]: {exc}") from None
+    section = data.get("tool", {}).get("contract", {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{pyproject}: [tool.contract] must be a table")
+    root = pyproject.parent
+
+    def path(key: str, default: Path) -> Path:
+        value = section.get(key)
+        return root / value if isinstance(value, str) else root / default
+
+    package = section.get("package")
+    return Config(
+        spec=path("spec", DEFAULTS.spec),
+        out=path("out", DEFAULTS.out),
+        package=package if isinstance(package, str) else DEFAULTS.package,
+    )
+
+
+def package_for(out: Path) -> str:
+    """The import name a package written to `out` gets when none is configured."""
+    return out.name

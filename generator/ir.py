@@ -1,0 +1,114 @@
+"""The intermediate representation: a fully resolved, sorted view of the spec for the templates.
+
+Every object keeps the spec's own (wire) name next to the Python name derived from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ParameterLocation = Literal["path", "query", "header", "cookie"]
+BodyKind = Literal["json", "form", "text", "binary"]
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    wire_name: str
+    python_name: str
+    location: ParameterLocation
+    required: bool
+    annotation: str  # Python type expression, e.g. "str", "int", "list[str]"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestBody:
+    media_type: str
+    kind: BodyKind
+    annotation: str
+    required: bool
+    form_fields: tuple[Parameter, ...] = ()  # for form bodies: each field, wire and Python name
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorShape:
+    """How the app fills this error body itself: the message field and the optional code field."""
+
+    message_field: str
+    code_field: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: str  # "200", "4XX" or "default", as in the spec
+    class_name: str
+    description: str
+    media_types: tuple[str, ...]
+    body_annotation: str | None  # None: the response has no content
+    error_shape: ErrorShape | None = None
+    header_names: tuple[str, ...] = ()
+
+    @property
+    def fixed_status(self) -> int | None:
+        return int(self.status) if self.status.isdigit() else None
+
+    @property
+    def status_range(self) -> tuple[int, int]:
+        """The statuses this response may carry: a single one, a class like 4XX, or any."""
+        if self.status.isdigit():
+            return int(self.status), int(self.status)
+        if self.status[0].isdigit():
+            low = int(self.status[0]) * 100
+            return low, low + 99
+        return 100, 599
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityScheme:
+    name: str
+    kind: Literal["bearer", "basic", "apiKey", "unsupported"]
+    location: ParameterLocation | None = None  # for apiKey
+    wire_name: str | None = None  # header, query or cookie name for apiKey
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    operation_id: str  # as in the spec
+    method_name: str  # snake_case, unique
+    class_prefix: str  # PascalCase, unique
+    method: str  # upper case
+    path: str
+    summary: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    body: RequestBody | None
+    responses: tuple[Response, ...]
+    # Alternatives (OR) of requirements (AND of scheme names); () = no security, ((),) = optional.
+    security: tuple[tuple[str, ...], ...]
+
+    @property
+    def union_name(self) -> str:
+        return f"{self.class_prefix}Response"
+
+    @property
+    def path_parameters(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "path")
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    title: str
+    version: str
+    interface_name: str
+    operations: tuple[Operation, ...]
+    security_schemes: tuple[SecurityScheme, ...]
+    model_names: tuple[str, ...] = field(default=())
+
+    @property
+    def paths(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Each path with its declared methods, sorted: what the 405 handler needs."""
+        by_path: dict[str, set[str]] = {}
+        for op in self.operations:
+            by_path.setdefault(op.path, set()).add(op.method)
+        return tuple((path, tuple(sorted(methods))) for path, methods in sorted(by_path.items()))

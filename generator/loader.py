@@ -1,0 +1,259 @@
+"""Read a spec as untrusted input: size-limited, safe YAML only, no alias bombs, no remote refs."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from .errors import Diagnostic, UnreadableSpec, UnsupportedSpec
+
+MAX_SPEC_BYTES = 64 * 1024 * 1024
+# Expanded node count of the YAML graph: aliases may share nodes, but a document that expands to
+# more than this (the "billion laughs" pattern) is refused before it is ever built.
+MAX_YAML_NODES = 5_000_000
+
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSpec:
+    path: Path
+    document: dict[str, Any]
+    sha256: str
+    version: str  # the document's "openapi" field, e.g. "3.1.0"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_spec(path: str | Path) -> LoadedSpec:
+    """Read, parse and sanity-check a spec; raise UnreadableSpec with one clear line on failure."""
+    spec_path = Path(path)
+    raw = _read_bytes(spec_path)
+    digest = hashlib.sha256(raw).hexdigest()
+    text = _decode(spec_path, raw)
+    document = _parse(spec_path, text)
+    version = _openapi_version(spec_path, document)
+    check_refs(spec_path, document)
+    return LoadedSpec(path=spec_path, document=document, sha256=digest, version=version)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise UnreadableSpec(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UnreadableSpec(f"{path}: is a directory, expected an OpenAPI file") from None
+    except OSError as exc:
+        raise UnreadableSpec(f"{path}: cannot read ({exc.strerror})") from None
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(MAX_SPEC_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise UnreadableSpec(f"{path}: not a readable gzip file ({exc})") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        limit = MAX_SPEC_BYTES // (1024 * 1024)
+        raise UnreadableSpec(f"{path}: larger than the {limit} MiB limit for a spec")
+    if not raw.strip():
+        raise UnreadableSpec(f"{path}: the file is empty")
+    return raw
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    if b"\x00" in raw[:8192]:
+        raise UnreadableSpec(f"{path}: binary file, expected an OpenAPI YAML or JSON document")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableSpec(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    try:
+        if path.suffix in (".json", ".gz") or text.lstrip().startswith("{"):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                if path.suffix == ".json":
+                    raise
+                data = _safe_yaml(text)
+        else:
+            data = _safe_yaml(text)
+    except RecursionError:
+        raise UnreadableSpec(f"{path}: nested too deeply to be a real API description") from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableSpec(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise UnreadableSpec(f"{where}: invalid YAML: {exc.problem}") from None
+    except yaml.YAMLError as exc:
+        raise UnreadableSpec(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise UnreadableSpec(f"{path}: expected an OpenAPI document (a mapping), found {kind}")
+    result: dict[str, Any] = _string_keys(data)
+    return result
+
+
+def _safe_yaml(text: str) -> Any:
+    loader = _YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # cycles count once
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                total += size(key) + size(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item)
+        if total > MAX_YAML_NODES:
+            raise yaml.YAMLError(
+                f"aliases expand to more than {MAX_YAML_NODES:,} nodes (an alias bomb?)"
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
+def _string_keys(value: Any) -> Any:
+    """YAML turns `200:` into an int key; OpenAPI means the string "200"."""
+    if isinstance(value, dict):
+        return {_key_text(k): _string_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _openapi_version(path: Path, document: dict[str, Any]) -> str:
+    if "swagger" in document:
+        raise UnreadableSpec(
+            f"{path}: Swagger {document.get('swagger')} is not supported; convert it to OpenAPI 3 "
+            "first (for example with swagger2openapi, or the Swagger Editor's Convert to OpenAPI 3)"
+        )
+    version = document.get("openapi")
+    if not isinstance(version, str) or not version.startswith("3."):
+        shown = "missing" if version is None else repr(version)
+        raise UnreadableSpec(f"{path}: not an OpenAPI 3.x document ('openapi' field is {shown})")
+    if not (version.startswith("3.0") or version.startswith("3.1")):
+        raise UnreadableSpec(f"{path}: OpenAPI {version} is not supported (3.0 and 3.1 are)")
+    return version
+
+
+def iter_refs(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
+    """Every `$ref` string in the document with the JSON pointer of the object holding it."""
+    stack: list[tuple[Any, str]] = [(value, pointer)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str):
+                yield where, ref
+            for key, child in node.items():
+                if isinstance(child, (dict, list)):
+                    stack.append((child, f"{where}/{escape_pointer(str(key))}"))
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                if isinstance(child, (dict, list)):
+                    stack.append((child, f"{where}/{index}"))
+
+
+def escape_pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def check_refs(path: Path, document: dict[str, Any]) -> None:
+    """Refuse remote refs, refs that leave the spec's folder, and dangling local refs."""
+    problems: list[Diagnostic] = []
+    folder = path.resolve().parent
+    for where, ref in iter_refs(document):
+        target, _, fragment = ref.partition("#")
+        if not target:
+            if resolve_pointer(document, fragment) is _MISSING:
+                problems.append(Diagnostic(str(path), where, f"$ref {ref!r} points at nothing"))
+            continue
+        if urlsplit(target).scheme:
+            problems.append(
+                Diagnostic(
+                    str(path), where, f"remote $ref {ref!r} is not fetched", "inline or vendor it"
+                )
+            )
+            continue
+        resolved = (folder / target).resolve()
+        if not resolved.is_relative_to(folder):
+            problems.append(
+                Diagnostic(str(path), where, f"$ref {ref!r} leaves the spec's folder; refused")
+            )
+        else:
+            problems.append(
+                Diagnostic(
+                    str(path),
+                    where,
+                    f"external $ref {ref!r} is not supported yet",
+                    "bundle the document into one file",
+                )
+            )
+    if problems:
+        problems.sort(key=lambda d: d.pointer)
+        raise UnsupportedSpec(problems[0].message, tuple(problems))
+
+
+_MISSING = object()
+
+
+def resolve_pointer(document: Any, pointer: str) -> Any:
+    """Resolve a JSON pointer ("/components/schemas/X"); _MISSING when it points at nothing."""
+    node = document
+    if pointer in ("", "/"):
+        return node
+    for raw_token in pointer.lstrip("/").split("/"):
+        token = raw_token.replace("~1", "/").replace("~0", "~")
+        token = unquote(token) if "%" in token else token
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return _MISSING
+    return node
+
+
+def is_missing(value: Any) -> bool:
+    return value is _MISSING

@@ -1,0 +1,353 @@
+"""Build the IR from a validated document: resolve refs, name everything, sort everything."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import ir
+from .errors import Diagnostic, UnsupportedSpec
+from .loader import LoadedSpec, escape_pointer, is_missing, resolve_pointer
+from .names import pascal_case, snake_case, unique
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# OpenAPI says these header parameters are ignored: the HTTP layer owns them.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+_KEY_LOCATIONS = ("header", "query", "cookie")
+_MESSAGE_FIELDS = ("detail", "message", "error", "title")
+_CODE_FIELDS = ("error_code", "code", "type")
+
+
+def build_api(spec: LoadedSpec, interface_name: str, model_names: Mapping[str, str]) -> ir.Api:
+    """`model_names` maps each components/schemas name to the class the models module defines."""
+    return _Builder(spec, model_names).api(interface_name)
+
+
+class _Builder:
+    def __init__(self, spec: LoadedSpec, model_names: Mapping[str, str]) -> None:
+        self.spec = spec
+        self.doc = spec.document
+        self.model_names = model_names
+        self.problems: list[Diagnostic] = []
+
+    def api(self, interface_name: str) -> ir.Api:
+        info = self.doc.get("info") or {}
+        operations = self._operations()
+        if self.problems:
+            raise UnsupportedSpec(self.problems[0].message, tuple(self.problems))
+        return ir.Api(
+            title=str(info.get("title", "")),
+            version=str(info.get("version", "")),
+            interface_name=interface_name,
+            operations=operations,
+            security_schemes=self._security_schemes(),
+            model_names=tuple(sorted(set(self.model_names.values()))),
+        )
+
+    # -- references -------------------------------------------------------------------------
+
+    def deref(self, value: Any, pointer: str) -> tuple[Any, str]:
+        """Follow `$ref` chains to the object and its pointer (check_refs made them all local)."""
+        seen: set[str] = set()
+        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            ref = value["$ref"]
+            if ref in seen:
+                self.problems.append(Diagnostic(self.spec.name, pointer, f"$ref cycle at {ref!r}"))
+                return {}, pointer
+            seen.add(ref)
+            pointer = ref.partition("#")[2]
+            value = resolve_pointer(self.doc, pointer)
+            if is_missing(value):
+                return {}, pointer
+        return value, pointer
+
+    # -- operations --------------------------------------------------------------------------
+
+    def _operations(self) -> tuple[ir.Operation, ...]:
+        method_names: set[str] = set()
+        class_prefixes: set[str] = set()
+        seen_ids: dict[str, str] = {}
+        operations: list[ir.Operation] = []
+        paths = self.doc.get("paths") or {}
+        for path in sorted(paths):
+            item, item_pointer = self.deref(paths[path], f"/paths/{escape_pointer(path)}")
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                raw = item.get(method)
+                if not isinstance(raw, dict):
+                    continue
+                pointer = f"{item_pointer}/{method}"
+                operation_id = str(raw.get("operationId") or f"{method}_{path}")
+                if operation_id in seen_ids:
+                    self.problems.append(
+                        Diagnostic(
+                            self.spec.name,
+                            pointer,
+                            f"operationId {operation_id!r} is used twice",
+                            f"also at {seen_ids[operation_id]}",
+                        )
+                    )
+                    continue
+                seen_ids[operation_id] = pointer
+                method_name = unique(snake_case(operation_id, fallback="op"), method_names)
+                prefix = unique(pascal_case(operation_id, fallback="Op"), class_prefixes)
+                operations.append(
+                    ir.Operation(
+                        operation_id=operation_id,
+                        method_name=method_name,
+                        class_prefix=prefix,
+                        method=method.upper(),
+                        path=path,
+                        summary=str(raw.get("summary") or ""),
+                        description=str(raw.get("description") or ""),
+                        parameters=self._parameters(item, raw, pointer),
+                        body=self._body(raw.get("requestBody"), f"{pointer}/requestBody"),
+                        responses=self._responses(raw.get("responses") or {}, pointer, prefix),
+                        security=self._security(raw.get("security", self.doc.get("security"))),
+                    )
+                )
+        return tuple(operations)
+
+    def _parameters(
+        self, item: dict[str, Any], operation: dict[str, Any], pointer: str
+    ) -> tuple[ir.Parameter, ...]:
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for source, where in ((item, pointer.rsplit("/", 1)[0]), (operation, pointer)):
+            for index, raw in enumerate(source.get("parameters") or []):
+                param, _ = self.deref(raw, f"{where}/parameters/{index}")
+                if isinstance(param, dict) and "name" in param and "in" in param:
+                    merged[(str(param["in"]), str(param["name"]))] = param
+        taken: set[str] = {"self"}
+        result = []
+        for (location, name), param in sorted(merged.items()):
+            if location not in ("path", "query", "header", "cookie"):
+                continue
+            if location == "header" and name.lower() in _IGNORED_HEADERS:
+                continue
+            schema = param.get("schema")
+            if schema is None:
+                content = param.get("content") or {}
+                first: dict[str, Any] = next(iter(content.values()), {}) if content else {}
+                schema = first.get("schema", {})
+            result.append(
+                ir.Parameter(
+                    wire_name=name,
+                    python_name=unique(snake_case(name, fallback="param"), taken),
+                    location=location,  # type: ignore[arg-type]
+                    required=bool(param.get("required")) or location == "path",
+                    annotation=self.annotation(schema),
+                    description=str(param.get("description") or ""),
+                )
+            )
+        path = pointer.rsplit("/", 1)[0]
+        return tuple(sorted(result, key=lambda p: _parameter_order(p, path)))
+
+    def _body(self, raw: Any, pointer: str) -> ir.RequestBody | None:
+        if raw is None:
+            return None
+        body, pointer = self.deref(raw, pointer)
+        content = body.get("content") or {}
+        if not content:
+            return None
+        media_type = _preferred_media_type(content)
+        schema = (content[media_type] or {}).get("schema") or {}
+        kind = _body_kind(media_type)
+        form_fields: tuple[ir.Parameter, ...] = ()
+        if kind == "form":
+            form_fields = self._form_fields(schema)
+        annotation = (
+            self.annotation(schema)
+            if kind in ("json", "form")
+            else ("str" if kind == "text" else "bytes")
+        )
+        return ir.RequestBody(
+            media_type=media_type,
+            kind=kind,
+            annotation=annotation,
+            required=bool(body.get("required")),
+            form_fields=form_fields,
+        )
+
+    def _form_fields(self, schema: Any) -> tuple[ir.Parameter, ...]:
+        resolved, _ = self.deref(schema, "")
+        properties = resolved.get("properties") or {} if isinstance(resolved, dict) else {}
+        required = set(resolved.get("required") or []) if isinstance(resolved, dict) else set()
+        taken: set[str] = set()
+        return tuple(
+            ir.Parameter(
+                wire_name=name,
+                python_name=unique(snake_case(name, fallback="field"), taken),
+                location="query",
+                required=name in required,
+                annotation=self.annotation(properties[name]),
+            )
+            for name in sorted(properties)
+        )
+
+    def _responses(self, raw: dict[str, Any], pointer: str, prefix: str) -> tuple[ir.Response, ...]:
+        result = []
+        for status in sorted(raw, key=_status_order):
+            response, _ = self.deref(raw[status], f"{pointer}/responses/{escape_pointer(status)}")
+            if not isinstance(response, dict):
+                continue
+            content = response.get("content") or {}
+            media_types = tuple(content)
+            annotation: str | None = None
+            shape: ir.ErrorShape | None = None
+            if media_types:
+                primary = _preferred_media_type(content)
+                schema = (content[primary] or {}).get("schema", {})
+                kind = _body_kind(primary)
+                annotation = (
+                    self.annotation(schema)
+                    if kind in ("json", "form")
+                    else ("str" if kind == "text" else "bytes")
+                )
+                if kind == "json":
+                    shape = self._error_shape(schema)
+            suffix = status.upper() if status[0].isdigit() else "Default"
+            result.append(
+                ir.Response(
+                    status=status,
+                    class_name=f"{prefix}{suffix}",
+                    description=str(response.get("description") or ""),
+                    media_types=media_types,
+                    body_annotation=annotation,
+                    error_shape=shape,
+                    header_names=tuple(sorted(response.get("headers") or {})),
+                )
+            )
+        return tuple(result)
+
+    def _error_shape(self, schema: Any) -> ir.ErrorShape | None:
+        resolved, _ = self.deref(schema, "")
+        if not isinstance(resolved, dict):
+            return None
+        properties = resolved.get("properties") or {}
+        required = set(resolved.get("required") or [])
+        message = next((f for f in _MESSAGE_FIELDS if _is_string(self, properties.get(f))), None)
+        if message is None:
+            return None
+        code = next((f for f in _CODE_FIELDS if _is_string(self, properties.get(f))), None)
+        if not required <= {message, code}:
+            return None
+        return ir.ErrorShape(message_field=message, code_field=code)
+
+    def _security(self, raw: Any) -> tuple[tuple[str, ...], ...]:
+        if not raw:
+            return ()
+        requirements = [r for r in raw if isinstance(r, dict)]
+        return tuple(tuple(sorted(requirement)) for requirement in requirements)
+
+    def _security_schemes(self) -> tuple[ir.SecurityScheme, ...]:
+        schemes = (self.doc.get("components") or {}).get("securitySchemes") or {}
+        result = []
+        for name in sorted(schemes):
+            scheme, _ = self.deref(schemes[name], "")
+            kind: Any = "unsupported"
+            location = wire = None
+            http_scheme = str(scheme.get("scheme", "")).lower()
+            if scheme.get("type") == "http" and http_scheme in ("bearer", "basic"):
+                kind = http_scheme
+            elif scheme.get("type") == "apiKey" and scheme.get("in") in _KEY_LOCATIONS:
+                kind, location, wire = "apiKey", scheme["in"], str(scheme.get("name", ""))
+            result.append(
+                ir.SecurityScheme(name=name, kind=kind, location=location, wire_name=wire)
+            )
+        return tuple(result)
+
+    # -- types -------------------------------------------------------------------------------
+
+    def annotation(self, schema: Any, depth: int = 0) -> str:
+        """A Python type expression for a schema; `Any` where the generator cannot be precise."""
+        if not isinstance(schema, dict) or depth > 20:
+            return "Any"
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            prefix = "#/components/schemas/"
+            if ref.startswith(prefix) and ref[len(prefix) :] in self.model_names:
+                return self.model_names[ref[len(prefix) :]]
+            target, _ = self.deref(schema, "")
+            return self.annotation(target, depth + 1)
+        for combiner in ("anyOf", "oneOf"):
+            if isinstance(schema.get(combiner), list):
+                members = [self.annotation(s, depth + 1) for s in schema[combiner]]
+                return _union(members, nullable=bool(schema.get("nullable")))
+        types = schema.get("type")
+        if isinstance(types, list):
+            return _union([self._simple(schema, t, depth) for t in types], nullable=False)
+        if types is None and "const" in schema:
+            types = _json_type(schema["const"])
+        result = self._simple(schema, types, depth)
+        return _union([result], nullable=bool(schema.get("nullable")))
+
+    def _simple(self, schema: dict[str, Any], kind: Any, depth: int) -> str:
+        if kind == "string":
+            return "bytes" if schema.get("format") == "binary" else "str"
+        if kind == "integer":
+            return "int"
+        if kind == "number":
+            return "float"
+        if kind == "boolean":
+            return "bool"
+        if kind == "null":
+            return "None"
+        if kind == "array":
+            return f"list[{self.annotation(schema.get('items', {}), depth + 1)}]"
+        if kind == "object":
+            return "dict[str, Any]"
+        return "Any"
+
+
+def _parameter_order(param: ir.Parameter, pointer: str) -> tuple[int, int, str]:
+    """Path parameters in the order the path names them, then the rest by location and name."""
+    if param.location == "path":
+        path = pointer.replace("~1", "/").replace("~0", "~")
+        position = path.find("{" + param.wire_name + "}")
+        return (0, position, "")
+    return ({"query": 1, "header": 2, "cookie": 3}[param.location], 0, param.wire_name)
+
+
+def _union(members: list[str], *, nullable: bool) -> str:
+    if nullable:
+        members = [*members, "None"]
+    unique_members = list(dict.fromkeys(members))
+    if "Any" in unique_members:
+        return "Any"
+    if "None" in unique_members:  # keep `X | None` in the usual order
+        unique_members = [m for m in unique_members if m != "None"] + ["None"]
+    return " | ".join(unique_members)
+
+
+def _json_type(value: Any) -> str | None:
+    return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(value))
+
+
+def _is_string(builder: _Builder, schema: Any) -> bool:
+    if schema is None:
+        return False
+    annotation = builder.annotation(schema)
+    return annotation in ("str", "str | None")
+
+
+def _status_order(status: str) -> tuple[int, str]:
+    return (0 if status[:1].isdigit() else 1, status)
+
+
+def _body_kind(media_type: str) -> ir.BodyKind:
+    base = media_type.split(";")[0].strip().lower()
+    if base == "application/json" or base.endswith("+json") or base == "*/*":
+        return "json"
+    if base == "application/x-www-form-urlencoded":
+        return "form"
+    if base.startswith("text/"):
+        return "text"
+    return "binary"
+
+
+def _preferred_media_type(content: Mapping[str, Any]) -> str:
+    for media_type in content:
+        if _body_kind(media_type) == "json":
+            return media_type
+    return next(iter(content))
