@@ -57,6 +57,12 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import run_diff
+
+    return run_diff(args.old, args.new, output_format=args.format)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from reference.serve import serve
 
@@ -130,6 +136,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_generation_arguments(check)
     check.set_defaults(handler=_check)
+
+    diff = commands.add_parser(
+        "diff",
+        help="classify every change between two contracts",
+        description="Every change between OLD and NEW, classified breaking or non-breaking. "
+        "OLD and NEW are files or git:REV:path. Exit 1 if anything is breaking, else 0; "
+        "2 when a contract cannot be read.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the contract before (file or git:REV:path)")
+    diff.add_argument("new", metavar="NEW", help="the contract after (file or git:REV:path)")
+    diff.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help="output format"
+    )
+    diff.set_defaults(handler=_diff)
 
     serve = commands.add_parser(
         "serve",
