@@ -20,6 +20,9 @@ class Parameter:
     required: bool
     annotation: str  # Python type expression, e.g. "str", "int", "list[str]"
     description: str = ""
+    # Validation the server applies: (FastAPI keyword, value), e.g. ("ge", 1), sorted.
+    constraints: tuple[tuple[str, int | float], ...] = ()
+    choices: tuple[str | int, ...] = ()  # the declared enum, when it is one of strings or ints
 
 
 @dataclass(frozen=True, slots=True)

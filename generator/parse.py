@@ -130,6 +130,7 @@ class _Builder:
                 content = param.get("content") or {}
                 first: dict[str, Any] = next(iter(content.values()), {}) if content else {}
                 schema = first.get("schema", {})
+            resolved, _ = self.deref(schema, "")
             result.append(
                 ir.Parameter(
                     wire_name=name,
@@ -138,6 +139,8 @@ class _Builder:
                     required=bool(param.get("required")) or location == "path",
                     annotation=self.annotation(schema),
                     description=str(param.get("description") or ""),
+                    constraints=_constraints(resolved),
+                    choices=_choices(resolved),
                 )
             )
         path = pointer.rsplit("/", 1)[0]
@@ -298,6 +301,42 @@ class _Builder:
         if kind == "object":
             return "dict[str, Any]"
         return "Any"
+
+
+def _constraints(schema: Any) -> tuple[tuple[str, int | float], ...]:
+    """Numeric and length bounds of a scalar parameter, as FastAPI's keyword arguments."""
+    if not isinstance(schema, dict):
+        return ()
+    found: dict[str, int | float] = {}
+    numeric = schema.get("type") in ("integer", "number")
+    for key, plain, exclusive in (("minimum", "ge", "gt"), ("maximum", "le", "lt")):
+        value = schema.get(key)
+        flag = schema.get("exclusiveM" + key[1:])
+        if numeric and _is_number(value):
+            found[exclusive if flag is True else plain] = value
+        if numeric and _is_number(flag):  # 3.1: exclusiveMinimum is itself the bound
+            found[exclusive] = flag
+    if schema.get("type") == "string":
+        for key, keyword in (("minLength", "min_length"), ("maxLength", "max_length")):
+            if isinstance(schema.get(key), int) and not isinstance(schema.get(key), bool):
+                found[keyword] = schema[key]
+    return tuple(sorted(found.items()))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _choices(schema: Any) -> tuple[str | int, ...]:
+    if not isinstance(schema, dict) or not isinstance(schema.get("enum"), list):
+        return ()
+    values = schema["enum"]
+    kind = schema.get("type")
+    if kind == "string" and values and all(isinstance(v, str) for v in values):
+        return tuple(values)
+    if kind == "integer" and values and all(type(v) is int for v in values):
+        return tuple(values)
+    return ()
 
 
 def _parameter_order(param: ir.Parameter, pointer: str) -> tuple[int, int, str]:

@@ -65,6 +65,9 @@ def route_path(op: ir.Operation) -> str:
 
 def parameter_annotation(param: ir.Parameter) -> str:
     """Parameters travel as text: scalars and lists of scalars are parsed, the rest stays str."""
+    if param.choices:
+        literal = f"Literal[{', '.join(python_literal(c) for c in param.choices)}]"
+        return literal if param.required else f"{literal} | None"
     annotation = param.annotation.removesuffix(" | None")
     inner = annotation[5:-1] if annotation.startswith("list[") else annotation
     if inner not in _SCALARS and inner != "bytes":
@@ -107,6 +110,9 @@ def _endpoint_arguments(op: ir.Operation) -> list[str]:
             options.append(f"alias={python_literal(param.wire_name)}")
         if param.location == "header":
             options.append("convert_underscores=False")
+        inner = parameter_annotation(param).removesuffix(" | None")
+        if inner in _SCALARS:  # bounds apply to the value, not to a list of them
+            options.extend(f"{key}={value!r}" for key, value in param.constraints)
         annotation = f"Annotated[{parameter_annotation(param)}, {marker}({', '.join(options)})]"
         default = "" if param.required else " = None"
         arguments.append(f"{param.python_name}: {annotation}{default}")
@@ -206,6 +212,9 @@ class Renderer:
         if _uses_any(response_annotations):
             typing_names.insert(0, "Any")
         app_typing = ["Annotated"] if any(op.parameters for op in api.operations) else []
+        uses_literal = any(p.choices for op in api.operations for p in op.parameters)
+        if uses_literal:
+            app_typing.append("Literal")
         if _uses_any(body_annotations):
             app_typing.append("Any")
         fastapi_names = {"FastAPI"}
@@ -218,7 +227,14 @@ class Renderer:
             "api": api,
             "typing_imports": ", ".join(typing_names),
             "model_imports": _names_used(response_annotations, api.model_names),
-            "uses_any": _uses_any(interface_annotations),
+            "api_typing_imports": [
+                name
+                for name, used in (
+                    ("Any", _uses_any(interface_annotations)),
+                    ("Literal", uses_literal),
+                )
+                if used
+            ],
             "app_typing_imports": ", ".join(app_typing) if app_typing else "Any",
             "fastapi_imports": sorted(fastapi_names),
             "app_model_imports": _names_used(body_annotations, api.model_names),

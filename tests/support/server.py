@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,11 +24,13 @@ def free_port() -> int:
         return port
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
+            output = log.read_text(encoding="utf-8", errors="replace")
             raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
         try:
             httpx.get(url, timeout=1.0)
@@ -45,28 +48,35 @@ def running(
     env: Mapping[str, str] | None = None,
     extra_paths: tuple[Path, ...] = (),
     ready_path: str = "/openapi.json",
+    log_path: Path | None = None,
 ) -> Iterator[str]:
-    """Run `command` (which must listen on 127.0.0.1:`port`) and yield its base URL."""
+    """Run `command` (which must listen on 127.0.0.1:`port`) and yield its base URL.
+
+    The server's output goes to `log_path` (a file, so a chatty server never blocks on a pipe).
+    """
     environment = dict(os.environ)
     environment.update(env or {})
     python_path = [str(p) for p in extra_paths] + [str(REPO)]
     if environment.get("PYTHONPATH"):
         python_path.append(environment["PYTHONPATH"])
     environment["PYTHONPATH"] = os.pathsep.join(python_path)
-    process = subprocess.Popen(
-        command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url + ready_path, process)
-        yield base_url
-    finally:
-        process.terminate()
+    with tempfile.TemporaryDirectory(prefix="server-log-") as scratch:
+        log = log_path or Path(scratch) / "server.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command, cwd=REPO, env=environment, stdout=sink, stderr=subprocess.STDOUT
+            )
+        base_url = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            wait_until_up(base_url + ready_path, process, log)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def uvicorn_command(factory: str, port: int) -> list[str]:
@@ -88,8 +98,13 @@ def uvicorn_command(factory: str, port: int) -> list[str]:
 
 @contextmanager
 def uvicorn_server(
-    factory: str, *, env: Mapping[str, str] | None = None, extra_paths: tuple[Path, ...] = ()
+    factory: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    extra_paths: tuple[Path, ...] = (),
+    log_path: Path | None = None,
 ) -> Iterator[str]:
     port = free_port()
-    with running(uvicorn_command(factory, port), port=port, env=env, extra_paths=extra_paths) as url:
+    command = uvicorn_command(factory, port)
+    with running(command, port=port, env=env, extra_paths=extra_paths, log_path=log_path) as url:
         yield url
