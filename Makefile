@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: install run test lint typecheck generate check clean
+.PHONY: install run test lint typecheck generate check golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ typecheck: $(STAMP)
 
 generate: $(STAMP)
 	$(BIN)/contract generate
+
+golden: $(STAMP)
+	for case in tests/golden/*/; do \
+		$(BIN)/contract generate $$case/openapi.yaml --out $$case/expected \
+			--package $$(basename $$case) --force || exit 1; \
+	done
 
 check: $(STAMP)
 	$(BIN)/contract validate
