@@ -1,0 +1,267 @@
+"""Runs workflows as asyncio tasks, with durable state and the cancel semantics of the contract.
+
+- A run is one task; a parallel group is an `asyncio.TaskGroup` of step tasks inside it.
+- Cancel: PENDING/RUNNING -> the CANCELLED status is committed first, then the run task is
+  cancelled, which cancels every active step (parallel ones included); each step's cleanup runs;
+  no step starts after the cancel. Already CANCELLED -> the same answer again. COMPLETED/ERROR ->
+  `RunNotActive`.
+- Status changes are compare-and-set in the store, so a cancel and a completion cannot both win.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from generated.agentos.models import RunStatus
+
+from .store import ACTIVE, NewStep, RunRecord, Store
+from .workflows import Parallel, Step, StepContext, Workflow
+
+logger = logging.getLogger("reference.runtime")
+
+CRASH_REASON = "interrupted: the server stopped while the run was active"
+SHUTDOWN_REASON = "interrupted: the server shut down while the run was active"
+DEFAULT_CANCEL_WAIT = 10.0
+
+
+class WorkflowNotFound(LookupError):
+    pass
+
+
+class RunNotFound(LookupError):
+    pass
+
+
+class RunNotActive(Exception):
+    def __init__(self, status: RunStatus) -> None:
+        super().__init__(f"run is {status.value}")
+        self.status = status
+
+
+@dataclass(slots=True)
+class _ActiveRun:
+    run_id: str
+    workflow: Workflow
+    message: str
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    starting_closed: bool = False  # once set, no further step of this run starts
+    stop_sent: bool = False
+    stop_status: RunStatus = RunStatus.CANCELLED
+
+    def stop(self, status: RunStatus) -> None:
+        """Cancel the run task, once: a second cancel could interrupt the steps' cleanup."""
+        self.starting_closed = True
+        if self.stop_sent:
+            return
+        self.stop_sent = True
+        self.stop_status = status
+        if self.task is not None:
+            self.task.cancel()
+
+
+class Runtime:
+    def __init__(
+        self,
+        store: Store,
+        workflows: Iterable[Workflow],
+        *,
+        cancel_wait: float = DEFAULT_CANCEL_WAIT,
+    ) -> None:
+        self.store = store
+        self.workflows = {workflow.id: workflow for workflow in workflows}
+        self.cancel_wait = cancel_wait
+        self._active: dict[str, _ActiveRun] = {}
+        self._closing = False
+
+    def recover(self) -> int:
+        """At start-up: runs that were active when the last process died become ERROR."""
+        count = self.store.interrupt_active_runs_sync(CRASH_REASON)
+        if count:
+            logger.warning("%d run(s) were interrupted by the previous shutdown: now ERROR", count)
+        return count
+
+    def workflow(self, workflow_id: str) -> Workflow:
+        try:
+            return self.workflows[workflow_id]
+        except KeyError:
+            raise WorkflowNotFound(workflow_id) from None
+
+    # -- starting and reading -------------------------------------------------------------------
+
+    async def start(
+        self,
+        workflow_id: str,
+        *,
+        message: str,
+        session_id: str | None = None,
+        user_id: str | None = None,
+    ) -> RunRecord:
+        """Store the run as PENDING (committed) and start its task; return the stored run."""
+        workflow = self.workflow(workflow_id)
+        if self._closing:
+            raise RuntimeError("the runtime is shutting down")
+        run_id = str(uuid.uuid4())
+        record = await self.store.insert_run(
+            run_id=run_id,
+            workflow_id=workflow.id,
+            session_id=session_id or str(uuid.uuid4()),
+            user_id=user_id,
+            message=message,
+            steps=[NewStep(step.name, group) for step, group in workflow.positioned_steps()],
+        )
+        active = _ActiveRun(run_id=run_id, workflow=workflow, message=message)
+        self._active[run_id] = active
+        task = asyncio.create_task(self._execute(active), name=f"run {run_id}")
+        active.task = task
+        task.add_done_callback(lambda _: self._forget(active))
+        return record
+
+    async def wait(self, run_id: str) -> RunRecord:
+        """The run once its task has ended (or at once when it is not active here)."""
+        active = self._active.get(run_id)
+        if active is not None:
+            await asyncio.shield(active.done.wait())
+        record = await self.store.get_run(run_id)
+        if record is None:
+            raise RunNotFound(run_id)
+        return record
+
+    async def get(
+        self, workflow_id: str, run_id: str, *, session_id: str | None = None
+    ) -> RunRecord:
+        self.workflow(workflow_id)
+        record = await self.store.get_run(run_id)
+        if record is None or record.workflow_id != workflow_id:
+            raise RunNotFound(run_id)
+        if session_id is not None and record.session_id != session_id:
+            raise RunNotFound(run_id)
+        return record
+
+    # -- cancelling ---------------------------------------------------------------------------
+
+    async def cancel(self, workflow_id: str, run_id: str) -> RunRecord:
+        """Cancel an active run; committed before this returns. Waits (bounded) for cleanup."""
+        record = await self.get(workflow_id, run_id)
+        if record.status is RunStatus.CANCELLED:
+            return record
+        if record.status not in ACTIVE:
+            raise RunNotActive(record.status)
+        active = self._active.get(run_id)
+        if active is not None:
+            active.starting_closed = True  # from here on no step of this run starts
+        status = await self.store.transition(run_id, ACTIVE, RunStatus.CANCELLED)
+        if status is not RunStatus.CANCELLED:
+            assert status is not None
+            raise RunNotActive(status)  # it completed or failed first: that status stands
+        if active is not None:
+            active.stop(RunStatus.CANCELLED)
+            if not await self._wait_done(active, self.cancel_wait):
+                logger.warning("run %s: cleanup still going after %.1f s", run_id, self.cancel_wait)
+        # Steps that never started (also when the task was cancelled before it ran at all).
+        await self.store.close_steps(run_id, RunStatus.CANCELLED, include_running=active is None)
+        final = await self.store.get_run(run_id)
+        assert final is not None
+        return final
+
+    @staticmethod
+    async def _wait_done(active: _ActiveRun, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(asyncio.shield(active.done.wait()), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def shutdown(self, timeout: float = DEFAULT_CANCEL_WAIT) -> None:
+        """Stop every active run (cleanup runs), record them as interrupted, close the store."""
+        self._closing = True
+        runs = list(self._active.values())
+        for active in runs:
+            active.stop(RunStatus.ERROR)
+        for active in runs:
+            await self._wait_done(active, timeout)
+        await self.store.interrupt_active_runs(SHUTDOWN_REASON)
+        self.store.close()
+
+    def _forget(self, active: _ActiveRun) -> None:
+        self._active.pop(active.run_id, None)
+        active.done.set()
+
+    # -- executing ----------------------------------------------------------------------------
+
+    async def _execute(self, active: _ActiveRun) -> None:
+        run_id = active.run_id
+        outputs: dict[str, str] = {}
+        try:
+            await self.store.transition(run_id, {RunStatus.PENDING}, RunStatus.RUNNING)
+            position = 0
+            last = ""
+            for node in active.workflow.nodes:
+                if active.starting_closed:
+                    raise asyncio.CancelledError
+                if isinstance(node, Parallel):
+                    async with asyncio.TaskGroup() as group:
+                        for offset, step in enumerate(node.steps):
+                            group.create_task(
+                                self._run_step(active, position + offset, step, outputs),
+                                name=f"run {run_id} step {step.name}",
+                            )
+                    position += len(node.steps)
+                    last = "; ".join(outputs[step.name] for step in node.steps)
+                else:
+                    last = await self._run_step(active, position, node, outputs)
+                    position += 1
+            await self.store.transition(
+                run_id, {RunStatus.RUNNING}, RunStatus.COMPLETED, content=last
+            )
+        except asyncio.CancelledError:
+            await self.store.close_steps(run_id, active.stop_status)
+            raise
+        except Exception as exc:
+            logger.exception("run %s failed", run_id)
+            await self.store.transition(
+                run_id, ACTIVE, RunStatus.ERROR, error=f"a step failed: {type(exc).__name__}"
+            )
+            await self.store.close_steps(run_id, RunStatus.ERROR)
+
+    async def _run_step(
+        self, active: _ActiveRun, position: int, step: Step, outputs: dict[str, str]
+    ) -> str:
+        if active.starting_closed:
+            raise asyncio.CancelledError
+        run_id = active.run_id
+        context = StepContext(
+            run_id=run_id,
+            step_name=step.name,
+            message=active.message,
+            outputs=dict(outputs),
+            report_progress=lambda value: self.store.step_progress(run_id, position, value),
+        )
+        self.store.step_started(run_id, position)
+        outcome = RunStatus.ERROR
+        try:
+            result = await step.run(context)
+            outputs[step.name] = result
+            outcome = RunStatus.COMPLETED
+            return result
+        except asyncio.CancelledError:
+            outcome = active.stop_status
+            raise
+        finally:
+            cleaned_up = await self._cleanup(step, context)
+            await self.store.step_finished(run_id, position, outcome, cleaned_up=cleaned_up)
+
+    @staticmethod
+    async def _cleanup(step: Step, context: StepContext) -> bool:
+        if step.cleanup is None:
+            return True
+        try:
+            await step.cleanup(context)
+        except Exception:
+            logger.exception("cleanup of step %s failed (run %s)", step.name, context.run_id)
+            return False
+        return True

@@ -1,0 +1,77 @@
+"""The reference implementation of `AgentosApi`: the runtime's outcomes as declared responses."""
+
+from __future__ import annotations
+
+from generated.agentos import AgentosApi
+from generated.agentos import responses as r
+from generated.agentos.models import BadRequestResponse, BodyCreateWorkflowRun, NotFoundResponse
+
+from .runtime import RunNotActive, RunNotFound, Runtime, WorkflowNotFound
+from .views import run_started, run_view, workflow_summary
+
+
+def workflow_not_found(workflow_id: str) -> NotFoundResponse:
+    return NotFoundResponse(
+        detail=f"workflow {workflow_id!r} not found", error_code="WORKFLOW_NOT_FOUND"
+    )
+
+
+def run_not_found(run_id: str) -> NotFoundResponse:
+    return NotFoundResponse(detail=f"run {run_id!r} not found", error_code="RUN_NOT_FOUND")
+
+
+def run_not_active(error: RunNotActive) -> BadRequestResponse:
+    return BadRequestResponse(
+        detail=f"the run is {error.status.value} and can no longer be cancelled",
+        error_code="RUN_NOT_ACTIVE",
+    )
+
+
+class ReferenceAgentOS(AgentosApi):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def get_workflows(self) -> r.GetWorkflowsResponse:
+        workflows = self.runtime.workflows.values()
+        return r.GetWorkflows200(body=[workflow_summary(workflow) for workflow in workflows])
+
+    async def create_workflow_run(
+        self, *, workflow_id: str, body: BodyCreateWorkflowRun
+    ) -> r.CreateWorkflowRunResponse:
+        try:
+            record = await self.runtime.start(
+                workflow_id,
+                message=body.message,
+                session_id=body.session_id,
+                user_id=body.user_id,
+            )
+        except WorkflowNotFound:
+            return r.CreateWorkflowRun404(body=workflow_not_found(workflow_id))
+        if body.background:
+            return r.CreateWorkflowRun202(body=run_started(record))
+        finished = await self.runtime.wait(record.run_id)
+        return r.CreateWorkflowRun200(body=run_view(finished))
+
+    async def get_workflow_run(
+        self, *, workflow_id: str, run_id: str, session_id: str | None = None
+    ) -> r.GetWorkflowRunResponse:
+        try:
+            record = await self.runtime.get(workflow_id, run_id, session_id=session_id)
+        except WorkflowNotFound:
+            return r.GetWorkflowRun404(body=workflow_not_found(workflow_id))
+        except RunNotFound:
+            return r.GetWorkflowRun404(body=run_not_found(run_id))
+        return r.GetWorkflowRun200(body=run_view(record))
+
+    async def cancel_workflow_run(
+        self, *, workflow_id: str, run_id: str
+    ) -> r.CancelWorkflowRunResponse:
+        try:
+            record = await self.runtime.cancel(workflow_id, run_id)
+        except WorkflowNotFound:
+            return r.CancelWorkflowRun404(body=workflow_not_found(workflow_id))
+        except RunNotFound:
+            return r.CancelWorkflowRun404(body=run_not_found(run_id))
+        except RunNotActive as error:
+            return r.CancelWorkflowRun400(body=run_not_active(error))
+        return r.CancelWorkflowRun200(body=run_view(record))
