@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -376,6 +377,8 @@ class _Differ:
         self.new = new
         self.changes: list[Change] = []
         self._seen: set[tuple[str, str, str, str, str]] = set()
+        self._queue: deque[tuple[_Schema, _Schema, _Where]] = deque()
+        self._draining = False
 
     def emit(self, rule_id: str, operation: str, location: str, pointer: str, message: str) -> None:
         rule = RULES[rule_id]
@@ -878,6 +881,23 @@ class _Differ:
             self.emit(rule, where.operation, where.location, pointer, message)
 
     def schema(self, old: _Schema, new: _Schema, where: _Where) -> None:
+        """Compare two schemas and, breadth first, everything inside them.
+
+        Breadth first, a schema reached on several paths (or through a cycle) is reported at its
+        shallowest location, and nesting depth never meets Python's recursion limit.
+        """
+        self._queue.append((old, new, where))
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._queue:
+                self._schema(*self._queue.popleft())
+        finally:
+            self._draining = False
+            self._queue.clear()
+
+    def _schema(self, old: _Schema, new: _Schema, where: _Where) -> None:
         key = (old.pointer, new.pointer, where.direction, where.subject, where.label)
         if key in self._seen or len(where.path) > _MAX_DEPTH:
             return
