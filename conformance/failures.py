@@ -1,0 +1,124 @@
+"""What the checks find: one failure type per contract rule, kept apart from the checks.
+
+Each type has a fixed `title`, a terse `message`, a `severity` and a de-duplication key, the way
+Schemathesis' own failures do. They subclass Schemathesis' `Failure` so that the engine records them
+as check failures; the runner de-duplicates them over the whole run by (operation, check, key).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from schemathesis.core.failures import Failure, Severity
+
+__all__ = [
+    "AuthNotEnforced",
+    "AuthRejectedWrongly",
+    "ContractViolation",
+    "InvalidRequestAccepted",
+    "RequestTimedOut",
+    "SchemaMismatch",
+    "ServerError",
+    "Severity",
+    "StatusOnlyCoveredByDefault",
+    "UndeclaredContentType",
+    "UndeclaredMethodAccepted",
+    "UndeclaredStatus",
+]
+
+
+class ContractViolation(Failure):
+    """A response (or a missing one) that breaks the contract."""
+
+    code: ClassVar[str] = "CT900"
+    kind_title: ClassVar[str] = "Contract violation"
+    # The check that reports this failure, as named in reports and junit.xml.
+    check: ClassVar[str] = ""
+    default_severity: ClassVar[Severity] = Severity.HIGH
+
+    __slots__ = ("key",)
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        message: str,
+        key: str = "",
+        severity: Severity | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(
+            operation=operation,
+            title=title,
+            message=message,
+            severity=severity or self.default_severity,
+        )
+        self.key = key
+
+    @property
+    def _unique_key(self) -> str:
+        return self.key
+
+
+class UndeclaredStatus(ContractViolation):
+    code = "CT101"
+    kind_title = "Undeclared status code"
+    check = "declared_status"
+
+
+class StatusOnlyCoveredByDefault(ContractViolation):
+    code = "CT102"
+    kind_title = "Undeclared status code, covered only by `default`"
+    check = "declared_status"
+    default_severity = Severity.MEDIUM
+
+
+class SchemaMismatch(ContractViolation):
+    code = "CT103"
+    kind_title = "Response body does not match the declared schema"
+    check = "declared_schema"
+
+
+class UndeclaredContentType(ContractViolation):
+    code = "CT104"
+    kind_title = "Undeclared content type"
+    check = "declared_content_type"
+    default_severity = Severity.MEDIUM
+
+
+class AuthNotEnforced(ContractViolation):
+    code = "CT105"
+    kind_title = "Authentication not enforced"
+    check = "auth_required"
+    default_severity = Severity.CRITICAL
+
+
+class AuthRejectedWrongly(ContractViolation):
+    code = "CT106"
+    kind_title = "Missing or wrong credentials not answered with the declared 401"
+    check = "auth_required"
+
+
+class UndeclaredMethodAccepted(ContractViolation):
+    code = "CT107"
+    kind_title = "Undeclared method answered with 2xx"
+    check = "undeclared_method"
+
+
+class ServerError(ContractViolation):
+    code = "CT108"
+    kind_title = "Server error"
+    check = "no_server_error"
+    default_severity = Severity.CRITICAL
+
+
+class InvalidRequestAccepted(ContractViolation):
+    code = "CT109"
+    kind_title = "Request that violates the schema accepted with 2xx"
+    check = "invalid_request_rejected"
+
+
+class RequestTimedOut(ContractViolation):
+    code = "CT110"
+    kind_title = "No response within the request timeout"
+    check = "request_timeout"

@@ -1,0 +1,605 @@
+"""`run_conformance`: Schemathesis plus our checks and probes against one base URL, then report.
+
+One run, in this order:
+
+1. Schemathesis' engine with our registered checks only: examples, coverage, fuzzing (positive and
+   negative), and the stateful phase when the spec declares links. Pinned `--param` values are a
+   dictionary bound with probability 1/2, so the same run reaches the 2xx paths (pinned) and the
+   404 and error paths (free values). `continue-on-failure` is on: a first failure does not end an
+   operation's testing. No cache, no example database: the seed alone decides what is sent.
+2. Our probes, replaying the best request seen per operation: no credentials, the token under
+   another scheme, a wrong token; and every undeclared method on every declared path.
+
+A request that exceeds the timeout is a finding; a server that cannot be reached is exit 2.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import shlex
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+
+from generator.errors import EXIT_UNUSABLE, ContractError, UsageError
+from generator.loader import LoadedSpec, load_spec, resolve_pointer
+from generator.validate import validate
+
+from .credentials import HTTP_METHODS, credential_headers, security_of
+from .failures import RequestTimedOut
+from .progress import Progress
+from .reference import REFERENCE_PARAMS, ReferenceUnavailable, reference_server
+from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
+
+if TYPE_CHECKING:
+    from schemathesis import Case
+    from schemathesis.core.failures import Failure
+    from schemathesis.engine import events
+    from schemathesis.engine.recorder import Interaction, Request
+
+    from .probes import Candidate, ProbeOutcome
+
+LOCATIONS = ("path", "query", "header", "cookie")
+PIN_PROBABILITY = 0.5
+PREFLIGHT_CONNECT_TIMEOUT = 3.0
+PREFLIGHT_READ_TIMEOUT = 5.0
+TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+TOKEN_VARIABLE = "CONTRACT_TOKEN"  # noqa: S105 - the variable name
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    max_examples: int
+    seed: int
+    workers: int
+    request_timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    location: str
+    name: str
+    value: str | int | float
+
+    @property
+    def key(self) -> str:
+        return f"{self.location}.{self.name}"
+
+    def argument(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+def run_conformance(
+    spec: Path,
+    url: str | None,
+    token: str | None,
+    params: list[str],
+    max_examples: int,
+    seed: int | None,
+    workers: int,
+    request_timeout: float,
+    report_dir: Path | None,
+) -> int:
+    """Exit 0 conformant, 1 violations found, 2 usage, schema or connection error."""
+    from .report import render_summary, write_reports
+
+    progress = Progress()
+    token = token or os.environ.get(TOKEN_VARIABLE) or None
+    try:
+        options = make_options(max_examples, seed, workers, request_timeout)
+        loaded = load_spec(spec)
+        validate(loaded)
+        pins = parse_params(params, loaded.document)
+        if url is not None:
+            problem = preflight(url)
+            if problem:
+                return _fail(problem)
+            result = conform(
+                loaded, url=url, token=token, pins=pins, options=options, progress=progress
+            )
+        else:
+            if token:
+                print(
+                    "contract conform: --token is ignored without --url (the embedded "
+                    "reference gets a fresh one)",
+                    file=sys.stderr,
+                )
+            pins += reference_defaults(pins, loaded.document)
+            with reference_server() as served:
+                result = conform(
+                    loaded,
+                    url=served.url,
+                    token=served.token,
+                    pins=pins,
+                    options=options,
+                    progress=progress,
+                    embedded=True,
+                )
+    except ContractError as exc:
+        progress.close()
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EXIT_UNUSABLE
+    except ReferenceUnavailable as exc:
+        progress.close()
+        return _fail(str(exc))
+    finally:
+        progress.close()
+    print(render_summary(result))
+    if report_dir is not None:
+        try:
+            written = write_reports(result, report_dir)
+        except OSError as exc:
+            return _fail(f"cannot write reports to {report_dir}: {exc.strerror or exc}")
+        print(f"reports: {', '.join(str(p) for p in written)}")
+    return result.exit_code
+
+
+def _fail(message: str) -> int:
+    print(f"contract conform: {message}", file=sys.stderr)
+    return EXIT_UNUSABLE
+
+
+def make_options(
+    max_examples: int, seed: int | None, workers: int, request_timeout: float
+) -> Options:
+    if max_examples < 1:
+        raise UsageError("--max-examples must be at least 1")
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if not request_timeout > 0:
+        raise UsageError("--request-timeout must be a positive number of seconds")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError("--seed must be a non-negative integer below 2**63")
+    chosen = seed if seed is not None else secrets.randbits(32)
+    return Options(max_examples, chosen, workers, float(request_timeout))
+
+
+def parse_params(params: Iterable[str], document: Mapping[str, Any]) -> list[Pin]:
+    """`LOCATION.NAME=VALUE` for a parameter some operation declares; typed by its schema."""
+    pins: dict[str, Pin] = {}
+    declared = declared_parameters(document)
+    for raw in params:
+        target, sep, value = raw.partition("=")
+        location, dot, name = target.partition(".")
+        if not sep or not dot or not name:
+            raise UsageError(f"--param {raw!r}: expected LOCATION.NAME=VALUE, e.g. path.id=42")
+        if location not in LOCATIONS:
+            raise UsageError(f"--param {raw!r}: location must be one of {', '.join(LOCATIONS)}")
+        schema = declared.get((location, name))
+        if schema is None:
+            raise UsageError(
+                f"--param {raw!r}: no operation declares a {location} parameter {name!r}"
+            )
+        pins[f"{location}.{name}"] = Pin(location, name, typed_value(value, schema))
+    return list(pins.values())
+
+
+def reference_defaults(pins: Sequence[Pin], document: Mapping[str, Any]) -> list[Pin]:
+    """The reference's demo values for parameters the user did not pin and the spec declares."""
+    chosen = {p.key for p in pins}
+    declared = declared_parameters(document)
+    extra: list[Pin] = []
+    for raw in REFERENCE_PARAMS:
+        target, _, value = raw.partition("=")
+        location, _, name = target.partition(".")
+        schema = declared.get((location, name))
+        if target not in chosen and schema is not None:
+            extra.append(Pin(location, name, typed_value(value, schema)))
+    return extra
+
+
+def declared_parameters(document: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    paths = document.get("paths")
+    for item in paths.values() if isinstance(paths, dict) else ():
+        if not isinstance(item, dict):
+            continue
+        groups = [item.get("parameters", [])]
+        groups += [
+            op.get("parameters", [])
+            for m, op in item.items()
+            if m in HTTP_METHODS and isinstance(op, dict)
+        ]
+        for group in groups:
+            for parameter in group if isinstance(group, list) else []:
+                parameter = _deref(document, parameter)
+                if isinstance(parameter, dict) and "name" in parameter and "in" in parameter:
+                    schema = _deref(document, parameter.get("schema", {}))
+                    found.setdefault(
+                        (str(parameter["in"]), str(parameter["name"])),
+                        schema if isinstance(schema, dict) else {},
+                    )
+    return found
+
+
+def _deref(document: Mapping[str, Any], value: Any) -> Any:
+    for _ in range(16):
+        if not (isinstance(value, dict) and isinstance(value.get("$ref"), str)):
+            return value
+        ref: str = value["$ref"]
+        if not ref.startswith("#"):
+            return {}
+        value = resolve_pointer(document, ref[1:])
+    return value
+
+
+def typed_value(value: str, schema: Mapping[str, Any]) -> str | int | float:
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    try:
+        if "integer" in kinds:
+            return int(value)
+        if "number" in kinds:
+            return float(value)
+    except ValueError:
+        pass
+    return value
+
+
+def preflight(url: str) -> str | None:
+    """One clear line when `url` cannot serve as a base URL or does not answer; else None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"--url {url!r}: expected an http:// or https:// URL with a host"
+    try:
+        with requests.Session() as session:
+            session.trust_env = False
+            session.get(
+                url,
+                timeout=(PREFLIGHT_CONNECT_TIMEOUT, PREFLIGHT_READ_TIMEOUT),
+                allow_redirects=False,
+            )
+    except requests.Timeout:
+        return f"{url} is not answering (no response within {PREFLIGHT_READ_TIMEOUT:g} s)"
+    except requests.ConnectionError as exc:
+        reason = _connection_reason(exc)
+        return f"cannot reach {url}: {reason}"
+    except requests.RequestException as exc:
+        return f"cannot reach {url}: {type(exc).__name__}"
+    return None
+
+
+def _connection_reason(exc: BaseException) -> str:
+    text = str(exc).lower()
+    for needle, reason in (
+        ("refused", "connection refused"),
+        ("name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("temporary failure in name resolution", "unknown host"),
+        ("timed out", "connection timed out"),
+        ("reset", "connection reset"),
+    ):
+        if needle in text:
+            return reason
+    return "connection failed"
+
+
+def schemathesis_config(
+    url: str, headers: Mapping[str, str], pins: Sequence[Pin], options: Options
+) -> dict[str, Any]:
+    from .checks import CHECK_NAMES
+
+    return {
+        "seed": options.seed,
+        "base-url": url,
+        "headers": dict(headers),
+        "workers": options.workers,
+        "request-timeout": options.request_timeout,
+        "continue-on-failure": True,
+        "cache": {"enabled": False},
+        "warnings": False,
+        "generation": {
+            "mode": "all",
+            "max-examples": options.max_examples,
+            "database": "none",
+            "no-shrink": True,
+        },
+        # Only our checks: each built-in one we rely on is called from inside them.
+        "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECK_NAMES}},
+        "phases": {
+            "examples": {"enabled": True},
+            "coverage": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            # Only the links the contract declares; no inferred ones.
+            "stateful": {"enabled": True, "inference": {"algorithms": []}},
+        },
+        "dictionaries": {f"pinned {p.key}": {"values": [p.value]} for p in pins},
+        "parameters": {
+            p.key: {"dictionary": f"pinned {p.key}", "probability": PIN_PROBABILITY} for p in pins
+        },
+    }
+
+
+def conform(
+    loaded: LoadedSpec,
+    *,
+    url: str,
+    token: str | None,
+    pins: Sequence[Pin],
+    options: Options,
+    progress: Progress,
+    embedded: bool = False,
+) -> RunResult:
+    import schemathesis
+    from schemathesis.config import ConfigError, SchemathesisConfig
+    from schemathesis.core.errors import InvalidSchema, LoaderError
+    from schemathesis.engine import from_schema
+
+    from . import probes
+    from .checks import CHECK_NAMES
+
+    document = copy.deepcopy(loaded.document)
+    headers = credential_headers(document, token)
+    try:
+        config = SchemathesisConfig.from_dict(schemathesis_config(url, headers, pins, options))
+        schema = schemathesis.openapi.from_dict(document, config=config)
+    except (ConfigError, LoaderError, InvalidSchema) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"{loaded.path}: Schemathesis cannot use this document: {first}") from None
+    result = RunResult(
+        spec=str(loaded.path),
+        base_url=url,
+        seed=options.seed,
+        max_examples=options.max_examples,
+        workers=options.workers,
+        request_timeout=options.request_timeout,
+        checks=(*CHECK_NAMES, RequestTimedOut.check),
+        embedded=embedded,
+        command=reproduce_command(loaded.path, url, token, pins, options, embedded),
+    )
+    collector = Collector(result, Redactor(token), document, headers, progress)
+    collector.prepare(schema)
+    started = time.monotonic()
+    for event in from_schema(schema).execute():
+        collector.handle(event)
+    planned = probes.plan(document, collector.candidates, token)
+    progress.start_phase("probes", len(planned))
+    for outcome in probes.run(planned, options.request_timeout):
+        collector.probe(outcome)
+    missing = sorted(set(result.coverage) - set(collector.candidates))
+    for label in missing:
+        result.notes.append(f"{label}: no accepted request to base auth and method probes on")
+    result.duration = time.monotonic() - started
+    return result
+
+
+def reproduce_command(
+    spec: Path,
+    url: str,
+    token: str | None,
+    pins: Sequence[Pin],
+    options: Options,
+    embedded: bool,
+) -> str:
+    parts = ["contract", "conform", str(spec)]
+    if not embedded:
+        parts += ["--url", url]
+    for pin in pins:
+        parts += ["--param", pin.argument()]
+    parts += ["--max-examples", str(options.max_examples), "--seed", str(options.seed)]
+    if options.workers != 1:
+        parts += ["--workers", str(options.workers)]
+    parts += ["--request-timeout", f"{options.request_timeout:g}"]
+    line = " ".join(shlex.quote(p) for p in parts)
+    if token and not embedded:
+        line = f"CONTRACT_TOKEN=... {line}"
+    return line
+
+
+class Collector:
+    """Turns engine events and probe outcomes into coverage counts and de-duplicated findings."""
+
+    def __init__(
+        self,
+        result: RunResult,
+        redactor: Redactor,
+        document: Mapping[str, Any],
+        headers: Mapping[str, str],
+        progress: Progress,
+    ) -> None:
+        self.result = result
+        self.redactor = redactor
+        self.document = document
+        self.headers = dict(headers)
+        self.progress = progress
+        self.candidates: dict[str, Candidate] = {}
+        self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
+        self.timed_out: set[str] = set()
+        self.operations = 0
+
+    def prepare(self, schema: Any) -> None:
+        for item in schema.get_all_operations():
+            try:
+                operation = item.ok()
+            except Exception as exc:  # an operation Schemathesis cannot read
+                self.result.errors.append(self.redactor.text(f"schema: {exc}"))
+                continue
+            declared = tuple(operation.responses.status_codes)
+            self.result.coverage[operation.label] = OperationCoverage(operation.label, declared)
+        self.operations = len(self.result.coverage)
+
+    def handle(self, event: events.EngineEvent) -> None:
+        from schemathesis.engine import events
+
+        if isinstance(event, events.PhaseStarted):
+            name = event.phase.name.value
+            if (
+                name in TESTING_PHASES
+                and event.phase.is_enabled
+                and event.phase.skip_reason is None
+            ):
+                if name not in self.result.phases:
+                    self.result.phases.append(name)
+                self.result.stateful = self.result.stateful or name == "stateful"
+                self.progress.start_phase(name, 0 if name == "stateful" else self.operations)
+        elif isinstance(event, events.ScenarioFinished):
+            if event.is_test_scenario:
+                self.scenario(event)
+        elif isinstance(event, events.NonFatalError):
+            self.engine_error(event)
+        elif isinstance(event, events.FatalError):
+            self.result.errors.append(self.redactor.text(f"engine: {event.exception}"))
+        elif isinstance(event, events.Interrupted):
+            raise KeyboardInterrupt
+
+    def scenario(self, event: events.ScenarioFinished) -> None:
+        recorder = event.recorder
+        phase = event.phase.value
+        sent = 0
+        for case_id, interaction in recorder.interactions.items():
+            node = recorder.cases.get(case_id)
+            if node is None:
+                continue
+            case = node.value
+            sent += 1
+            self.result.requests += 1
+            response = interaction.response
+            if response is None:
+                if case.operation.label in self.timed_out:
+                    self.add_timeout(case, self.exchange(interaction), phase)
+                continue
+            if interaction.request.method.upper() == case.operation.method.upper():
+                self.count(case, response.status_code)
+                self.consider(case, interaction.request, response.status_code)
+        for case_id, nodes in recorder.checks.items():
+            for check in nodes:
+                info = check.failure_info
+                if info is None:
+                    continue
+                failure = info.failure
+                failed = recorder.interactions.get(failure.case_id or case_id)
+                exchange = self.exchange(failed) if failed is not None else None
+                self.add(check.name, failure, exchange, phase)
+        self.progress.step(requests=sent, findings=len(self.result.findings))
+
+    def engine_error(self, event: events.NonFatalError) -> None:
+        error = event.value
+        if isinstance(error, requests.Timeout):
+            self.timed_out.add(event.label)
+            return
+        if event.info.title == "Unresponsive Operation" and event.label in self.timed_out:
+            return
+        if isinstance(error, requests.ConnectionError):
+            message = f"{event.label}: the server stopped answering ({_connection_reason(error)})"
+        else:
+            detail = (str(event.info.message).strip().splitlines() or [""])[0]
+            message = f"{event.label}: {event.info.title}: {detail}"
+        self.result.errors.append(self.redactor.text(message))
+
+    def probe(self, outcome: ProbeOutcome) -> None:
+        case = outcome.case
+        self.result.requests += 1
+        phase = f"probe ({outcome.kind})"
+        request = outcome.request
+        if outcome.response is None:
+            exchange = self.redactor.exchange(
+                method=request.method,
+                url=request.url,
+                request_headers=request.headers,
+                request_body=request.body,
+                status=None,
+            )
+            if isinstance(outcome.error, requests.Timeout):
+                self.add_timeout(case, exchange, phase)
+            else:
+                reason = _connection_reason(outcome.error) if outcome.error else "no response"
+                self.result.errors.append(f"{case.operation.label}: {phase}: {reason}")
+            self.progress.step(findings=len(self.result.findings))
+            return
+        response = outcome.response
+        if request.method == case.operation.method.upper():
+            self.count(case, response.status_code)
+        exchange = self.redactor.exchange(
+            method=request.method,
+            url=request.url,
+            request_headers=request.headers,
+            request_body=request.body,
+            status=response.status_code,
+            response_headers={k: v[0] for k, v in response.headers.items() if v},
+            response_body=response.content,
+            elapsed=response.elapsed,
+        )
+        for check, failure in outcome.failures:
+            self.add(check, failure, exchange, phase)
+        self.progress.step(requests=1, findings=len(self.result.findings))
+
+    def count(self, case: Case[Any], status: int) -> None:
+        from .checks import matching_status_key
+
+        row = self.result.coverage.get(case.operation.label)
+        if row is None:
+            declared = tuple(case.operation.responses.status_codes)
+            row = self.result.coverage[case.operation.label] = OperationCoverage(
+                case.operation.label, declared
+            )
+        row.record(status, matching_status_key(status, row.declared))
+
+    def consider(self, case: Case[Any], request: Request, status: int) -> None:
+        from .probes import Candidate, SentRequest, candidate_rank
+
+        security = security_of(self.document, case.operation.definition.raw)
+        sent = {name: values[0] for name, values in request.headers.items() if values}
+        authenticated = not security.required or security.is_satisfied_by(sent, self.headers)
+        rank = candidate_rank(case, status, authenticated)
+        if rank is None:
+            return
+        label = case.operation.label
+        current = self.candidates.get(label)
+        if current is None or rank < current.rank:
+            self.candidates[label] = Candidate(case, SentRequest.from_recorded(request), rank)
+
+    def exchange(self, interaction: Interaction) -> Exchange:
+        request = interaction.request
+        response = interaction.response
+        return self.redactor.exchange(
+            method=request.method,
+            url=request.uri,
+            request_headers={k: v[0] for k, v in request.headers.items() if v},
+            request_body=request.body,
+            status=response.status_code if response is not None else None,
+            response_headers=(
+                {k: v[0] for k, v in response.headers.items() if v} if response else None
+            ),
+            response_body=response.content if response is not None else None,
+            elapsed=response.elapsed if response is not None else None,
+        )
+
+    def add_timeout(self, case: Case[Any], exchange: Exchange, phase: str) -> None:
+        timeout = self.result.request_timeout
+        failure = RequestTimedOut(
+            operation=case.operation.label,
+            message=f"No response within {timeout:g} s (--request-timeout)",
+            key="timeout",
+        )
+        self.add(RequestTimedOut.check, failure, exchange, phase)
+
+    def add(self, check: str, failure: Failure, exchange: Exchange | None, phase: str) -> None:
+        operation = failure.operation or ""
+        key = self.redactor.text(str(failure._unique_key))
+        identity = (operation, check, failure.code, key)
+        known = self.by_identity.get(identity)
+        if known is not None:
+            known.occurrences += 1
+            return
+        finding = Finding(
+            check=check,
+            operation=operation,
+            title=self.redactor.text(failure.title),
+            message=self.redactor.text(failure.message),
+            severity=str(failure.severity.value),
+            code=failure.code,
+            key=key,
+            phase=phase,
+            exchange=exchange,
+        )
+        self.by_identity[identity] = finding
+        self.result.findings.append(finding)
