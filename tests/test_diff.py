@@ -644,6 +644,17 @@ def test_identical_documents_have_no_changes() -> None:
     assert compare_documents(BASE, copy.deepcopy(BASE)) == []
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("info", {"title": "Items", "version": "2.0.0"}), ("tags", [{"name": "x"}])],
+)
+def test_document_metadata_is_documentation(key: str, value: Any) -> None:
+    changes = compare_documents(BASE, edited(lambda d: d.update({key: value})))
+    assert [(c.id, c.operation, c.pointer) for c in changes] == [
+        ("documentation-changed", "", f"/{key}")
+    ]
+
+
 def test_a_renamed_component_changes_no_operation() -> None:
     def rename(doc: Doc) -> None:
         doc["components"]["schemas"]["Thing"] = doc["components"]["schemas"].pop("Item")
