@@ -19,19 +19,28 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .pipeline import load_valid_spec
+    from .loader import load_spec
+    from .validate import validate
 
-    spec = load_valid_spec(_spec_path(args))
-    print(f"{spec.path}: valid OpenAPI {spec.version}")
+    spec = load_spec(_spec_path(args))
+    warnings = validate(spec)
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    noted = f" ({len(warnings)} warnings)" if warnings else ""
+    print(f"{spec.path}: valid OpenAPI {spec.version}{noted}")
     return EXIT_OK
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .output import ensure_parent_package, write_package
-    from .pipeline import generate_package
+    from .output import ensure_parent_package, is_up_to_date, write_package
+    from .pipeline import generate_package, generation_inputs
 
     out, package = _out_and_package(args)
-    files = generate_package(_spec_path(args), package)
+    spec = _spec_path(args)
+    if not args.force and is_up_to_date(out, generation_inputs(spec, package)):
+        print(f"{out}: up to date with {spec.name}; nothing written (--force rewrites)")
+        return EXIT_OK
+    files = generate_package(spec, package)
     write_package(out, files, force=args.force)
     ensure_parent_package(out, package)
     print(f"wrote {len(files)} files to {out}: {', '.join(files)}")

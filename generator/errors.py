@@ -17,10 +17,12 @@ class Diagnostic:
     pointer: str
     message: str
     hint: str = ""
+    level: str = "error"  # or "warning": reported, but the document is still usable
 
     def __str__(self) -> str:
         where = f"{self.file}#{self.pointer}" if self.pointer else self.file
-        text = f"{where}: {self.message}"
+        prefix = "warning: " if self.level == "warning" else ""
+        text = f"{prefix}{where}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
 

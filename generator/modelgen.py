@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import multiprocessing as mp
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any
 
 from datamodel_code_generator import generate
@@ -26,6 +30,7 @@ _OPTIONS: dict[str, Any] = {
     "use_standard_collections": True,
     "use_union_operator": True,
     "use_schema_description": True,
+    "treat_dot_as_module": False,  # "v1.User" is a class name, not a module path
     "formatters": [],  # the renderer formats every file with ruff in one pass
 }
 
@@ -37,12 +42,56 @@ class GeneratedModels:
     class_for_schema: dict[str, str]
 
 
+# Above this many schemas, models are generated in a child process while the parent validates.
+PARALLEL_THRESHOLD = 200
+
+
+def start_models(document: dict[str, Any], header: str) -> Callable[[], GeneratedModels]:
+    """Begin generating models; call the result to wait for them (UnsupportedSpec on failure)."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    if len(schemas) < PARALLEL_THRESHOLD or "fork" not in mp.get_all_start_methods():
+        return lambda: generate_models(document, header)
+    context = mp.get_context("fork")  # the child inherits the parsed document for free
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(document, header, sender), daemon=True)
+    child.start()
+    sender.close()
+
+    def wait() -> GeneratedModels:
+        try:
+            outcome = receiver.recv()
+        except EOFError:
+            outcome = ("error", f"model generation died (exit code {child.exitcode})")
+        finally:
+            child.join()
+            receiver.close()
+        if outcome[0] == "error":
+            raise UnsupportedSpec(outcome[1])
+        return GeneratedModels(source=outcome[1], class_for_schema=outcome[2])
+
+    return wait
+
+
+def _child(document: dict[str, Any], header: str, sender: Connection) -> None:
+    try:
+        models = generate_models(document, header)
+        sender.send(("ok", models.source, models.class_for_schema))
+    except UnsupportedSpec as exc:
+        sender.send(("error", exc.message))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
+        sender.send(("error", f"model generation failed: {type(exc).__name__}: {exc}"))
+    finally:
+        sender.close()
+
+
 def generate_models(document: dict[str, Any], header: str) -> GeneratedModels:
     schemas = (document.get("components") or {}).get("schemas") or {}
     if not schemas:
         return GeneratedModels(source=f"{header}\n", class_for_schema={})
     try:
-        source = generate(document, custom_file_header=header, **_OPTIONS)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown formats etc.: the library's own chatter
+            source = generate(document, custom_file_header=header, **_OPTIONS)
     except Exception as exc:  # the library raises many types; the user needs one line
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnsupportedSpec(f"models could not be generated: {first_line}") from exc

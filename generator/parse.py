@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,6 +91,17 @@ class _Builder:
                     )
                     continue
                 seen_ids[operation_id] = pointer
+                repeated = _repeated_path_parameter(path)
+                if repeated:
+                    self.problems.append(
+                        Diagnostic(
+                            self.spec.name,
+                            pointer,
+                            f"path parameter {{{repeated}}} appears twice in {path!r}",
+                            "a server cannot tell the two values apart",
+                        )
+                    )
+                    continue
                 method_name = unique(snake_case(operation_id, fallback="op"), method_names)
                 prefix = unique(pascal_case(operation_id, fallback="Op"), class_prefixes)
                 operations.append(
@@ -221,6 +233,16 @@ class _Builder:
                     header_names=tuple(sorted(response.get("headers") or {})),
                 )
             )
+        if not result:  # 3.1 allows an operation without responses: it may answer anything
+            result.append(
+                ir.Response(
+                    status="default",
+                    class_name=f"{prefix}Default",
+                    description="No responses are declared",
+                    media_types=(),
+                    body_annotation=None,
+                )
+            )
         return tuple(result)
 
     def _error_shape(self, schema: Any) -> ir.ErrorShape | None:
@@ -303,6 +325,11 @@ class _Builder:
         return "Any"
 
 
+def _repeated_path_parameter(path: str) -> str | None:
+    names = re.findall(r"{([^{}]+)}", path)
+    return next((name for name in names if names.count(name) > 1), None)
+
+
 def _constraints(schema: Any) -> tuple[tuple[str, int | float], ...]:
     """Numeric and length bounds of a scalar parameter, as FastAPI's keyword arguments."""
     if not isinstance(schema, dict):
@@ -310,8 +337,8 @@ def _constraints(schema: Any) -> tuple[tuple[str, int | float], ...]:
     found: dict[str, int | float] = {}
     numeric = schema.get("type") in ("integer", "number")
     for key, plain, exclusive in (("minimum", "ge", "gt"), ("maximum", "le", "lt")):
-        value = schema.get(key)
-        flag = schema.get("exclusiveM" + key[1:])
+        value: Any = schema.get(key)
+        flag: Any = schema.get("exclusiveM" + key[1:])
         if numeric and _is_number(value):
             found[exclusive if flag is True else plain] = value
         if numeric and _is_number(flag):  # 3.1: exclusiveMinimum is itself the bound

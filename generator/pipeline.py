@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
+from . import __version__
 from .loader import LoadedSpec, load_spec
-from .modelgen import generate_models
+from .modelgen import start_models
 from .names import pascal_case
+from .output import with_manifest
 from .parse import build_api
 from .render import Renderer, format_python
 from .validate import validate
@@ -19,16 +22,29 @@ def load_valid_spec(spec_path: Path) -> LoadedSpec:
     return spec
 
 
+def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
+    """Everything the output depends on; equal inputs give byte-identical packages."""
+    digest = hashlib.sha256(spec_path.read_bytes()).hexdigest() if spec_path.is_file() else ""
+    return {
+        "generator": f"contract {__version__}",
+        "spec": spec_path.name,
+        "spec_sha256": digest,
+        "package": package,
+    }
+
+
 def generate_package(spec_path: Path, package: str) -> dict[str, str]:
     """Every file of the package by relative name. Writes nothing; same input, same bytes."""
-    spec = load_valid_spec(spec_path)
-    renderer = Renderer(spec.name, spec.sha256)
-    header = renderer.header()
-    models = generate_models(spec.document, header)
+    spec = load_spec(spec_path)
+    renderer = Renderer(spec.name, spec.sha256, package)
+    models_job = start_models(spec.document, renderer.header())
+    validate(spec)
+    models = models_job()
     interface_name = pascal_case(package.rsplit(".", 1)[-1], fallback="Service") + "Api"
     api = build_api(spec, interface_name, models.class_for_schema)
     files = renderer.render_server(api)
     files["models.py"] = models.source
     files = format_python(files)
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
-    return dict(sorted(files.items()))
+    inputs = {**generation_inputs(spec_path, package), "spec_sha256": spec.sha256}
+    return dict(sorted(with_manifest(files, inputs).items()))

@@ -64,7 +64,12 @@ def route_path(op: ir.Operation) -> str:
 
 
 def parameter_annotation(param: ir.Parameter) -> str:
-    """Parameters travel as text: scalars and lists of scalars are parsed, the rest stays str."""
+    """Parameters travel as text: scalars and lists of scalars are parsed, the rest stays str.
+
+    A path parameter is one segment: a list or object there (matrix or label style) stays str.
+    """
+    if param.location == "path" and param.annotation not in _SCALARS and not param.choices:
+        return "str"
     if param.choices:
         literal = f"Literal[{', '.join(python_literal(c) for c in param.choices)}]"
         return literal if param.required else f"{literal} | None"
@@ -175,7 +180,7 @@ def _uses_any(annotations: Iterable[str | None]) -> bool:
 
 
 class Renderer:
-    def __init__(self, spec_name: str, spec_sha256: str) -> None:
+    def __init__(self, spec_name: str, spec_sha256: str, package: str) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_TEMPLATES),
             autoescape=False,  # noqa: S701 - the output is Python; spec strings go through `py`
@@ -191,6 +196,7 @@ class Renderer:
             generator_version=__version__,
             spec_name=json.dumps(spec_name)[1:-1],
             spec_sha256=spec_sha256,
+            package=json.dumps(package)[1:-1],
             signature=_interface_arguments,
             endpoint_arguments=_endpoint_arguments,
             call_arguments=_call_arguments,
@@ -262,6 +268,14 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
     python_files = {name: text for name, text in files.items() if name.endswith(".py")}
     if not python_files:
         return files
+    for name, text in python_files.items():
+        try:
+            compile(text, name, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise ContractError(
+                f"generated {name} does not compile at line {exc.lineno}: {exc.msg} "
+                "(a generator bug; please report it with the spec)"
+            ) from None
     ruff = _ruff_binary()
     import tempfile
 

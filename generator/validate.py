@@ -1,8 +1,15 @@
-"""Validate a loaded document against the OpenAPI 3.0 / 3.1 specification."""
+"""Validate a loaded document against the OpenAPI 3.0 / 3.1 specification.
+
+openapi-spec-validator reports two kinds of problem: structural ones, located by their path in
+the document, and semantic ones found inside schemas (a `default` that does not match its
+schema, a `pattern` that is not a Python regex), which it reports without a location. We locate
+the latter ourselves and report values that do not match their schema as warnings: real-world
+documents are full of them and they do not change what an API accepts.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
@@ -11,42 +18,159 @@ from .errors import Diagnostic, InvalidSpec
 from .loader import LoadedSpec, escape_pointer
 
 MAX_REPORTED = 50
+MAX_MESSAGE = 160
 
 
-def validate(spec: LoadedSpec) -> None:
-    """Raise InvalidSpec listing every problem (file, JSON pointer, message); return when valid."""
+def validate(spec: LoadedSpec) -> tuple[Diagnostic, ...]:
+    """Raise InvalidSpec listing every error; return the warnings of a usable document."""
     problems = list(find_problems(spec))
-    if problems:
-        raise InvalidSpec(problems[0].message, tuple(problems))
+    errors = tuple(p for p in problems if p.level == "error")
+    if errors:
+        raise InvalidSpec(errors[0].message, errors + tuple(p for p in problems if p not in errors))
+    return tuple(problems)
+
+
+class _IdSet(set[int]):
+    """A set that answers `append`: the validator keeps visited schema ids in a list, which makes
+    validating a large document quadratic (GitHub's: 8 s in `in` checks alone)."""
+
+    def append(self, item: int) -> None:
+        self.add(item)
+
+
+def _with_id_sets(base: Any) -> Any:
+    class FastSchemaValidator(base):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.visited_schema_ids = _IdSet()
+            self.meta_checked_schema_ids = _IdSet()
+
+    return FastSchemaValidator
+
+
+def _fast(spec_validator: Any) -> Any:
+    keyword_validators = dict(spec_validator.keyword_validators)
+    keyword_validators["schema"] = _with_id_sets(keyword_validators["schema"])
+    return type(
+        spec_validator.__name__, (spec_validator,), {"keyword_validators": keyword_validators}
+    )
+
+
+_VALIDATORS = {"3.0": _fast(OpenAPIV30SpecValidator), "3.1": _fast(OpenAPIV31SpecValidator)}
 
 
 def find_problems(spec: LoadedSpec) -> Iterable[Diagnostic]:
-    validator_class: Any = (
-        OpenAPIV31SpecValidator if spec.version.startswith("3.1") else OpenAPIV30SpecValidator
-    )
-    validator = validator_class(spec.document)
+    validator_class = _VALIDATORS["3.1" if spec.version.startswith("3.1") else "3.0"]
+    errors = validator_class(spec.document).iter_errors()
     seen: set[tuple[str, str]] = set()
-    found = 0
-    errors = validator.iter_errors()
-    while found < MAX_REPORTED:
+    while len(seen) < MAX_REPORTED:
         try:
             error = next(errors)
         except StopIteration:
             return
-        except Exception as exc:  # the validator's own semantic pass can trip over broken input
-            if found == 0:
+        except Exception as exc:  # the validator's semantic pass can trip over broken input
+            if not seen:
                 yield Diagnostic(str(spec.path), "", f"document could not be validated: {exc!r}")
             return
         diagnostic = _to_diagnostic(spec, error)
         key = (diagnostic.pointer, diagnostic.message)
         if key not in seen:
             seen.add(key)
-            found += 1
             yield diagnostic
 
 
+_TOP_LEVEL = frozenset(
+    {"openapi", "info", "servers", "paths", "components", "security", "tags", "externalDocs"}
+    | {"webhooks", "jsonSchemaDialect"}
+)
+
+
 def _to_diagnostic(spec: LoadedSpec, error: Any) -> Diagnostic:
-    parts = list(getattr(error, "absolute_path", []) or [])
-    pointer = "".join(f"/{escape_pointer(str(part))}" for part in parts)
-    message = str(getattr(error, "message", error)).splitlines()[0]
-    return Diagnostic(str(spec.path), pointer or "/", message)
+    parts = [str(part) for part in getattr(error, "absolute_path", None) or []]
+    message = _short(str(getattr(error, "message", error)).splitlines()[0])
+    if parts and parts[0] in _TOP_LEVEL:
+        pointer = "".join(f"/{escape_pointer(part)}" for part in parts)
+        return Diagnostic(str(spec.path), pointer, message)
+    return _locate_semantic(spec, error, message, parts)
+
+
+def _locate_semantic(spec: LoadedSpec, error: Any, message: str, relative: list[str]) -> Diagnostic:
+    """A problem inside some schema, with its path relative to that schema (or none at all)."""
+    validator = getattr(error, "validator", None)
+    instance = getattr(error, "instance", None)
+    schema_path = list(getattr(error, "schema_path", None) or [])
+    suffix = "".join(f"/{escape_pointer(part)}" for part in relative)
+
+    def holds_instance(node: dict[str, Any]) -> bool:
+        value: Any = node
+        for part in relative:
+            if isinstance(value, dict) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                return False
+        return _same(value, instance)
+
+    if validator == "format" and getattr(error, "validator_value", None) == "regex":
+        pointer = _find(spec.document, holds_instance, suffix)
+        return Diagnostic(
+            str(spec.path),
+            pointer,
+            f"pattern {instance!r} is not a Python regular expression",
+            "the generated server may reject it",
+            level="warning",
+        )
+    if schema_path[:1] and isinstance(validator, str) and validator not in ("$ref",):
+
+        def has_default(node: dict[str, Any]) -> bool:
+            return "default" in node and _same(node["default"], instance)
+
+        pointer = _find(spec.document, has_default, "/default")
+        if pointer:
+            return Diagnostic(
+                str(spec.path),
+                pointer,
+                f"default value does not match its schema: {message}",
+                level="warning",
+            )
+    if relative:
+        pointer = _find(spec.document, holds_instance, suffix)
+        if pointer:
+            return Diagnostic(str(spec.path), pointer, message)
+    return Diagnostic(str(spec.path), "", f"in a schema: {message}")
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _find(document: Any, predicate: Any, suffix: str) -> str:
+    for pointer, node in _walk(document, ""):
+        if predicate(node):
+            return pointer + suffix
+    return ""
+
+
+def _walk(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    stack: list[tuple[Any, str]] = [(node, pointer)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, dict):
+            yield where, current
+            for key in reversed(list(current)):
+                stack.append((current[key], f"{where}/{escape_pointer(str(key))}"))
+        elif isinstance(current, list):
+            for index in reversed(range(len(current))):
+                stack.append((current[index], f"{where}/{index}"))
+
+
+def _short(message: str) -> str:
+    """jsonschema starts many messages with the whole offending value; keep what matters."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    for marker in (" is not valid under any of the given schemas", " is not ", " does not "):
+        index = message.rfind(marker)
+        if index > 0:
+            return "the value" + message[index:][: MAX_MESSAGE - 9]
+    return message[: MAX_MESSAGE - 1] + "…"
