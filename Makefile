@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: install run test lint typecheck generate check golden clean
+.PHONY: install run test lint typecheck generate check diff golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,16 @@ check: $(STAMP)
 	$(BIN)/contract validate
 	$(BIN)/contract check
 
-test: $(STAMP) lint typecheck check
+# The committed spec against the working copy: identical on a fresh clone, so this fails only when
+# a side cannot be read (exit 2); breaking changes in a working copy are printed, not fatal
+# (docs/ci.md). Skipped without a committed spec to compare with.
+diff: $(STAMP)
+	@if git rev-parse -q --verify HEAD:spec/agentos.yaml >/dev/null 2>&1; then \
+		$(BIN)/contract diff git:HEAD:spec/agentos.yaml spec/agentos.yaml; \
+		code=$$?; if [ $$code -gt 1 ]; then exit $$code; fi; \
+	else echo "diff: no committed spec/agentos.yaml to compare with; skipped"; fi
+
+test: $(STAMP) lint typecheck check diff
 	$(BIN)/pytest -q
 
 clean:

@@ -85,6 +85,45 @@ class Change:
         }
 
 
+# (aspect, level in requests, level in responses, summary); None: no such rule that way.
+SchemaAspect = tuple[str, Level | None, Level | None, str]
+
+
+def _schema_aspects() -> tuple[SchemaAspect, ...]:
+    b: Level = BREAKING
+    n: Level = NON_BREAKING
+    aspects: list[SchemaAspect] = [
+        ("type-changed", b, b, "the type changed"),
+        ("type-widened", n, None, "the type accepts more (a type added, integer → number)"),
+        ("type-narrowed", None, n, "the type holds less (a type removed, number → integer)"),
+        ("became-nullable", n, b, "null became allowed"),
+        ("became-not-nullable", b, n, "null is no longer allowed"),
+        ("enum-value-added", n, b, "an enum value was added"),
+        ("enum-value-removed", b, n, "an enum value was removed"),
+        ("became-enum", b, n, "the value became restricted to an enum"),
+        ("enum-removed", n, b, "the value is no longer restricted to an enum"),
+        ("default-changed", b, None, "the default changed; clients that omit it see the new one"),
+        ("default-removed", b, None, "the default was removed"),
+        ("default-added", n, None, "a default was added"),
+        ("deprecated", n, n, "became deprecated"),
+        ("reactivated", n, n, "is no longer deprecated"),
+        ("union-branch-added", n, b, "a new anyOf/oneOf alternative"),
+        ("union-branch-removed", b, n, "an anyOf/oneOf alternative was removed"),
+        ("additional-properties-tightened", b, n, "additional properties became restricted"),
+        ("additional-properties-relaxed", n, n, "additional properties became allowed"),
+    ]
+    names = [*UPPER_BOUNDS.values(), *LOWER_BOUNDS.values(), *OTHER_CONSTRAINTS.values()]
+    for name in names:
+        aspects.append((f"{name}-tightened", b, n, f"{name} became stricter"))
+        aspects.append((f"{name}-relaxed", n, b, f"{name} became looser"))
+    for name in CHANGEABLE:
+        aspects.append((f"{name}-changed", b, b, f"{name} changed, neither stricter nor looser"))
+    return tuple(aspects)
+
+
+SCHEMA_ASPECTS: Final = _schema_aspects()
+
+
 def _build() -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
 
@@ -158,33 +197,7 @@ def _build() -> dict[str, Rule]:
     add("response-header-became-required", n, "an optional response header became required")
 
     # Schema rules, once per subject, with the level the direction gives them.
-    aspects: list[tuple[str, Level | None, Level | None, str]] = [
-        ("type-changed", b, b, "the type changed"),
-        ("type-widened", n, None, "the type accepts more (a type added, integer → number)"),
-        ("type-narrowed", None, n, "the type holds less (a type removed, number → integer)"),
-        ("became-nullable", n, b, "null became allowed"),
-        ("became-not-nullable", b, n, "null is no longer allowed"),
-        ("enum-value-added", n, b, "an enum value was added"),
-        ("enum-value-removed", b, n, "an enum value was removed"),
-        ("became-enum", b, n, "the value became restricted to an enum"),
-        ("enum-removed", n, b, "the value is no longer restricted to an enum"),
-        ("default-changed", b, None, "the default changed; clients that omit it see the new one"),
-        ("default-removed", b, None, "the default was removed"),
-        ("default-added", n, None, "a default was added"),
-        ("deprecated", n, n, "became deprecated"),
-        ("reactivated", n, n, "is no longer deprecated"),
-        ("union-branch-added", n, b, "a new anyOf/oneOf alternative"),
-        ("union-branch-removed", b, n, "an anyOf/oneOf alternative was removed"),
-        ("additional-properties-tightened", b, n, "additional properties became restricted"),
-        ("additional-properties-relaxed", n, n, "additional properties became allowed"),
-    ]
-    names = [*UPPER_BOUNDS.values(), *LOWER_BOUNDS.values(), *OTHER_CONSTRAINTS.values()]
-    for name in names:
-        aspects.append((f"{name}-tightened", b, n, f"{name} became stricter"))
-        aspects.append((f"{name}-relaxed", n, b, f"{name} became looser"))
-    for name in CHANGEABLE:
-        aspects.append((f"{name}-changed", b, b, f"{name} changed, neither stricter nor looser"))
-    for aspect, request_level, response_level, summary in aspects:
+    for aspect, request_level, response_level, summary in SCHEMA_ASPECTS:
         for subjects, level in (
             (REQUEST_SUBJECTS, request_level),
             (RESPONSE_SUBJECTS, response_level),
