@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy generator generated
+	$(BIN)/mypy generator generated reference
 
 generate: $(STAMP)
 	$(BIN)/contract generate

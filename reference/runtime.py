@@ -199,10 +199,9 @@ class Runtime:
         try:
             await self.store.transition(run_id, {RunStatus.PENDING}, RunStatus.RUNNING)
             position = 0
-            last = ""
             for node in active.workflow.nodes:
                 if active.starting_closed:
-                    raise asyncio.CancelledError
+                    raise asyncio.CancelledError  # the run's own cancel is on its way
                 if isinstance(node, Parallel):
                     async with asyncio.TaskGroup() as group:
                         for offset, step in enumerate(node.steps):
@@ -211,12 +210,14 @@ class Runtime:
                                 name=f"run {run_id} step {step.name}",
                             )
                     position += len(node.steps)
-                    last = "; ".join(outputs[step.name] for step in node.steps)
                 else:
-                    last = await self._run_step(active, position, node, outputs)
+                    await self._run_step(active, position, node, outputs)
                     position += 1
+            if active.starting_closed:
+                raise asyncio.CancelledError
+            content = outputs.get(active.workflow.positioned_steps()[-1][0].name)
             await self.store.transition(
-                run_id, {RunStatus.RUNNING}, RunStatus.COMPLETED, content=last
+                run_id, {RunStatus.RUNNING}, RunStatus.COMPLETED, content=content
             )
         except asyncio.CancelledError:
             await self.store.close_steps(run_id, active.stop_status)
@@ -230,9 +231,10 @@ class Runtime:
 
     async def _run_step(
         self, active: _ActiveRun, position: int, step: Step, outputs: dict[str, str]
-    ) -> str:
+    ) -> None:
+        """Run one step; its cleanup always runs and its final state is committed on return."""
         if active.starting_closed:
-            raise asyncio.CancelledError
+            return  # no step starts once a cancel has been requested
         run_id = active.run_id
         context = StepContext(
             run_id=run_id,
@@ -244,16 +246,25 @@ class Runtime:
         self.store.step_started(run_id, position)
         outcome = RunStatus.ERROR
         try:
-            result = await step.run(context)
-            outputs[step.name] = result
+            outputs[step.name] = await step.run(context)
             outcome = RunStatus.COMPLETED
-            return result
         except asyncio.CancelledError:
             outcome = active.stop_status
             raise
         finally:
-            cleaned_up = await self._cleanup(step, context)
-            await self.store.step_finished(run_id, position, outcome, cleaned_up=cleaned_up)
+            # Shielded: a cancel that lands during the cleanup must not cut it short.
+            finishing = asyncio.ensure_future(self._finish_step(step, context, position, outcome))
+            try:
+                await asyncio.shield(finishing)
+            except asyncio.CancelledError:
+                await finishing
+                raise
+
+    async def _finish_step(
+        self, step: Step, context: StepContext, position: int, outcome: RunStatus
+    ) -> None:
+        cleaned_up = await self._cleanup(step, context)
+        await self.store.step_finished(context.run_id, position, outcome, cleaned_up=cleaned_up)
 
     @staticmethod
     async def _cleanup(step: Step, context: StepContext) -> bool:

@@ -1,0 +1,50 @@
+"""`contract serve`: where the token comes from, and never serving unauthenticated."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.support.reference_server import REPO, ReferenceServer
+
+
+def test_token_comes_from_the_environment_when_not_given(tmp_path: Path) -> None:
+    env = {"CONTRACT_TOKEN": "token-from-the-environment"}
+    server = ReferenceServer(tmp_path / "agentos.db", tmp_path / "server.log", token=None, env=env)
+    with server:
+        good = {"Authorization": "Bearer token-from-the-environment"}
+        assert httpx.get(server.url + "/workflows", headers=good).status_code == 200
+        assert httpx.get(server.url + "/workflows").status_code == 401
+    assert "token-from-the-environment" not in server.log_text()  # not echoed when configured
+
+
+def test_without_any_token_a_random_one_is_generated_printed_and_required(tmp_path: Path) -> None:
+    server = ReferenceServer(tmp_path / "agentos.db", tmp_path / "server.log", token=None)
+    with server:
+        printed = re.search(r"Authorization: Bearer (\S+?)'", server.log_text())
+        assert printed is not None, server.log_text()
+        token = printed.group(1)
+        assert len(token) >= 32
+        assert httpx.get(server.url + "/workflows").status_code == 401
+        empty = {"Authorization": "Bearer"}
+        assert httpx.get(server.url + "/workflows", headers=empty).status_code == 401
+        good = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(server.url + "/workflows", headers=good).status_code == 200
+
+
+def test_an_unusable_database_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "agentos.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "serve", "--token", "t", "--db", str(missing)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(missing) in result.stderr
