@@ -391,12 +391,10 @@ class _Differ:
         if old.get("openapi") != new.get("openapi"):
             message = f"openapi {old.get('openapi')} → {new.get('openapi')}"
             self.emit("openapi-version-changed", "", "document", "/openapi", message)
-        if _canonical(old.get("servers")) != _canonical(new.get("servers")):
-            self.emit("servers-changed", "", "servers", "/servers", "the servers list changed")
         for key in ("info", "tags", "externalDocs"):
             if _canonical(old.get(key)) != _canonical(new.get(key)):
                 self.emit("documentation-changed", "", key, f"/{key}", f"{key} changed")
-        handled = {"openapi", "servers", "info", "tags", "externalDocs", "security", "paths"}
+        handled = {"openapi", "info", "tags", "externalDocs", "security", "paths"}
         handled.add("components")
         self.leftovers(dict(old), dict(new), "", "", "document", handled)
         self.paths()
@@ -420,6 +418,8 @@ class _Differ:
             where = f"{pointer}/{escape_pointer(key)}"
             if key.startswith("x-"):
                 self.emit("extension-changed", operation, location, where, f"{key} changed")
+            elif key == "servers":
+                self.emit("servers-changed", operation, location, where, "the servers list changed")
             elif key in doc_keys:
                 self.emit("documentation-changed", operation, location, where, f"{key} changed")
             else:
@@ -474,7 +474,10 @@ class _Differ:
             if template.startswith("x-"):
                 continue
             item, pointer = doc.resolve(raw, f"/paths/{escape_pointer(template)}")
-            result.setdefault(_path_key(template), (template, _mapping(item), pointer))
+            key = _path_key(template)
+            if key in result:  # the same path but for parameter names: match it by its text
+                key = f"={template}"
+            result[key] = (template, _mapping(item), pointer)
         return result
 
     def _operations(self, doc: _Doc, item: Any, pointer: str) -> Iterator[tuple[str, Any]]:

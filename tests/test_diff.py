@@ -655,6 +655,31 @@ def test_document_metadata_is_documentation(key: str, value: Any) -> None:
     ]
 
 
+def test_servers_of_a_path_or_an_operation() -> None:
+    servers = [{"url": "https://eu.example.com"}]
+    changes = compare_documents(BASE, edited(lambda d: get_op(d).update(servers=servers)))
+    assert [(c.id, c.operation) for c in changes] == [("servers-changed", f"GET {PATH}")]
+    changes = compare_documents(BASE, edited(lambda d: d["paths"][PATH].update(servers=servers)))
+    assert [(c.id, c.location) for c in changes] == [("servers-changed", f"path {PATH}")]
+
+
+def test_paths_equal_but_for_parameter_names_are_each_compared() -> None:
+    def twin(doc: Doc) -> None:
+        doc["paths"]["/items/{other}"] = {
+            "put": {
+                "parameters": [{**ITEM_ID, "name": "other"}],
+                "responses": {"204": {"description": "ok"}},
+            }
+        }
+
+    old = edited(twin)
+    new = copy.deepcopy(old)
+    new["paths"]["/items/{other}"]["put"]["deprecated"] = True
+    changes = compare_documents(old, new)
+    assert [(c.id, c.operation) for c in changes] == [("api-deprecated", "PUT /items/{other}")]
+    assert compare_documents(old, copy.deepcopy(old)) == []
+
+
 def test_a_renamed_component_changes_no_operation() -> None:
     def rename(doc: Doc) -> None:
         doc["components"]["schemas"]["Thing"] = doc["components"]["schemas"].pop("Item")
