@@ -13,8 +13,14 @@ _RESERVED = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozense
 _GENERATED_NAMES = frozenset({"self", "impl", "request", "response", "app", "router", "body"})
 
 
+_SPELLED_OUT = str.maketrans(
+    {"ß": "ss", "Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o", "Œ": "OE", "œ": "oe"}
+)
+
+
 def _words(text: str) -> list[str]:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPELLED_OUT))
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     return _WORD.findall(ascii_text)
 
 

@@ -225,7 +225,7 @@ class _Builder:
             result.append(
                 ir.Response(
                     status=status,
-                    class_name=f"{prefix}{suffix}",
+                    class_name=f"{prefix}{'_' if prefix[-1].isdigit() else ''}{suffix}",
                     description=str(response.get("description") or ""),
                     media_types=media_types,
                     body_annotation=annotation,

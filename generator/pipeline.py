@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -27,10 +28,37 @@ def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
     digest = hashlib.sha256(spec_path.read_bytes()).hexdigest() if spec_path.is_file() else ""
     return {
         "generator": f"contract {__version__}",
+        "generator_sha256": _generator_digest(),
         "spec": spec_path.name,
         "spec_sha256": digest,
         "package": package,
     }
+
+
+_GENERATION_MODULES = (
+    "__init__",
+    "errors",
+    "ir",
+    "loader",
+    "modelgen",
+    "names",
+    "output",
+    "parse",
+    "pipeline",
+    "render",
+    "validate",
+)
+
+
+@functools.cache
+def _generator_digest() -> str:
+    """The generator's own code and templates: a changed generator must not skip regeneration."""
+    root = Path(__file__).parent
+    digest = hashlib.sha256()
+    modules = [root / f"{name}.py" for name in _GENERATION_MODULES]
+    for path in sorted([*modules, *root.glob("templates/**/*.jinja")]):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def generate_package(spec_path: Path, package: str) -> dict[str, str]:
