@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import schemathesis
 from schemathesis.core import media_types
 from schemathesis.core.failures import AcceptedNegativeData, Failure, MalformedJson
+from schemathesis.core.jsonschema import get_type, make_validator
 from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 from schemathesis.specs.openapi.checks import negative_data_rejection
+from schemathesis.specs.openapi.utils import coerce_wire_string
 
 from .credentials import HTTP_METHODS, security_of
 from .failures import (
@@ -208,12 +211,14 @@ def invalid_request_rejected(ctx: CheckContext, response: Response, case: Case[A
     """A request that violates the schema is never answered with 2xx.
 
     Schemathesis' `negative_data_rejection` decides whether the request really is invalid as sent
-    (its guards drop mutations that serialisation undoes); we only judge 2xx answers.
+    (its guards drop mutations that serialisation undoes); we only judge 2xx answers. A form body
+    counts as valid when its fields read as the declared types the way query parameters do
+    (`0`/`yes`/`off` for booleans), which Schemathesis grants parameters but not form fields.
     """
     meta = case.meta
     if meta is None or not meta.generation.mode.is_negative:
         return None
-    if not 200 <= response.status_code < 300:
+    if not 200 <= response.status_code < 300 or form_body_reads_as_declared(response, case):
         return None
     try:
         negative_data_rejection(ctx, response, case)
@@ -280,6 +285,34 @@ def header(response: Response, name: str) -> str | None:
 
 def request_headers(response: Response) -> dict[str, str]:
     return {str(k): str(v) for k, v in response.request.headers.items()}
+
+
+def form_body_reads_as_declared(response: Response, case: Case[Any]) -> bool:
+    """Whether an urlencoded body is valid once each field is read as its declared scalar type."""
+    content_type = str(response.request.headers.get("Content-Type") or "")
+    media_type = content_type.split(";")[0].strip().lower()
+    if media_type != "application/x-www-form-urlencoded":
+        return False
+    raw = response.request.body
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw or "")
+    body = case.operation.get_body_for_media_type(media_type)
+    schema = getattr(body, "optimized_schema", None)
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return False
+    properties: dict[str, Any] = schema["properties"]
+    fields: dict[str, object] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        prop = properties.get(name)
+        types = get_type(prop) if isinstance(prop, dict) else []
+        if name in fields or "array" in types or "object" in types:
+            return False  # repeated or structured fields: no single reading to judge
+        coerced = coerce_wire_string(value, types) if types else None
+        fields[name] = value if coerced is None else coerced
+    try:
+        validator_class = case.operation.schema.adapter.jsonschema_validator_cls
+        return bool(make_validator(schema, validator_class).is_valid(fields))
+    except Exception:  # a schema the validator cannot read: keep the finding
+        return False
 
 
 def _invalid_apart_from_credentials(case: Case[Any], credential_headers: tuple[str, ...]) -> bool:

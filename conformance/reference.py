@@ -25,6 +25,9 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 # Known-good values for the reference's demo data, used unless --param names the same parameter.
 REFERENCE_PARAMS = ("path.workflow_id=demo-sequential",)
+# The demo's slow steps last 30 s, so a run started without `background` would answer after 90 s
+# and be a timeout finding; the contract is the same with short steps. An explicit value wins.
+REFERENCE_ENVIRONMENT = {"AGENTOS_DEMO_STEP_SECONDS": "0.5"}
 
 
 class ReferenceUnavailable(Exception):
@@ -66,7 +69,7 @@ def reference_server(timeout: float = START_TIMEOUT) -> Iterator[Served]:
     with tempfile.TemporaryDirectory(prefix="contract-conform-") as folder:
         log_path = Path(folder) / "serve.log"
         port = free_port()
-        environment = dict(os.environ, CONTRACT_TOKEN=token)
+        environment = {**REFERENCE_ENVIRONMENT, **os.environ, "CONTRACT_TOKEN": token}
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 serve_command(port, Path(folder) / "agentos.db"),

@@ -20,6 +20,16 @@ def plain(text: str, _: str) -> str:
     return text
 
 
+def describe_phases(result: RunResult) -> str:
+    """`examples, coverage, fuzzing, stateful; free values: examples, …; probes`."""
+    pinned = [p for p in result.phases if not p.endswith(" (free values)")]
+    free = [p.removesuffix(" (free values)") for p in result.phases if p not in pinned]
+    parts = [", ".join(pinned)] if pinned else []
+    if free:
+        parts.append("free values: " + ", ".join(free))
+    return "; ".join([*parts, "probes"])
+
+
 def statuses(result: RunResult) -> list[str]:
     """Every declared status key across operations, in numeric order, `default` last."""
     keys = {key for row in result.coverage.values() for key in row.declared}
@@ -46,7 +56,7 @@ def coverage_rows(result: RunResult) -> list[list[str]]:
 
 def render_summary(result: RunResult, style: Style = plain) -> str:
     target = result.base_url + (" (embedded reference)" if result.embedded else "")
-    phases = ", ".join([*result.phases, "probes"])
+    phases = describe_phases(result)
     lines = [
         style(f"contract conform · {result.spec} · {target}", "bold"),
         f"seed {result.seed} · {len(result.coverage)} operations · {result.requests} requests · "
@@ -106,7 +116,7 @@ def render_markdown(result: RunResult) -> str:
         f"| seed | `{result.seed}` |",
         f"| reproduce | `{result.command}` |",
         f"| requests | {result.requests} in {result.duration:.1f} s |",
-        f"| phases | {', '.join([*result.phases, 'probes'])} |",
+        f"| phases | {describe_phases(result)} |",
         f"| max examples | {result.max_examples} per operation and phase |",
         f"| request timeout | {result.request_timeout:g} s |",
         f"| checks | {', '.join(f'`{c}`' for c in result.checks)} |",

@@ -3,12 +3,17 @@
 One run, in this order:
 
 1. Schemathesis' engine with our registered checks only: examples, coverage, fuzzing (positive and
-   negative), and the stateful phase when the spec declares links. Pinned `--param` values are a
-   dictionary bound with probability 1/2, so the same run reaches the 2xx paths (pinned) and the
-   404 and error paths (free values). `continue-on-failure` is on: a first failure does not end an
-   operation's testing. No cache, no example database: the seed alone decides what is sent.
-2. Our probes, replaying the best request seen per operation: no credentials, the token under
+   negative), and the stateful phase when the spec declares links, with the `--param` values
+   pinned, so that the 2xx paths are reached (and links can be followed from a real resource).
+2. When values are pinned, the operations that declare a pinned parameter once more with free
+   values, which reach the 404 and other error paths. (A dictionary bound with probability 1/2
+   would be one pass, but Hypothesis' randoms favour small numbers: it picks the pinned value
+   almost every time.)
+3. Our probes, replaying the best request seen per operation: no credentials, the token under
    another scheme, a wrong token; and every undeclared method on every declared path.
+
+`continue-on-failure` is on in both passes: a first failure does not end an operation's testing.
+No cache, no example database: the seed alone decides what is sent.
 
 A request that exceeds the timeout is a finding; a server that cannot be reached is exit 2.
 """
@@ -40,7 +45,7 @@ from .reference import REFERENCE_PARAMS, ReferenceUnavailable, reference_server
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
 
 if TYPE_CHECKING:
-    from schemathesis import Case
+    from schemathesis import BaseSchema, Case
     from schemathesis.core.failures import Failure
     from schemathesis.engine import events
     from schemathesis.engine.recorder import Interaction, Request
@@ -48,7 +53,6 @@ if TYPE_CHECKING:
     from .probes import Candidate, ProbeOutcome
 
 LOCATIONS = ("path", "query", "header", "cookie")
-PIN_PROBABILITY = 0.5
 PREFLIGHT_CONNECT_TIMEOUT = 3.0
 PREFLIGHT_READ_TIMEOUT = 5.0
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -284,7 +288,12 @@ def _connection_reason(exc: BaseException) -> str:
 
 
 def schemathesis_config(
-    url: str, headers: Mapping[str, str], pins: Sequence[Pin], options: Options
+    url: str,
+    headers: Mapping[str, str],
+    pins: Sequence[Pin],
+    options: Options,
+    *,
+    stateful: bool = True,
 ) -> dict[str, Any]:
     from .checks import CHECK_NAMES
 
@@ -310,12 +319,9 @@ def schemathesis_config(
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
             # Only the links the contract declares; no inferred ones.
-            "stateful": {"enabled": True, "inference": {"algorithms": []}},
+            "stateful": {"enabled": stateful, "inference": {"algorithms": []}},
         },
-        "dictionaries": {f"pinned {p.key}": {"values": [p.value]} for p in pins},
-        "parameters": {
-            p.key: {"dictionary": f"pinned {p.key}", "probability": PIN_PROBABILITY} for p in pins
-        },
+        "parameters": {p.key: p.value for p in pins},
     }
 
 
@@ -339,12 +345,22 @@ def conform(
 
     document = copy.deepcopy(loaded.document)
     headers = credential_headers(document, token)
+    passes = [(pins, True)]
+    if pins:
+        passes.append(([], False))
+    schemas: list[BaseSchema] = []
     try:
-        config = SchemathesisConfig.from_dict(schemathesis_config(url, headers, pins, options))
-        schema = schemathesis.openapi.from_dict(document, config=config)
+        for pass_pins, stateful in passes:
+            settings = schemathesis_config(url, headers, pass_pins, options, stateful=stateful)
+            config = SchemathesisConfig.from_dict(settings)
+            schemas.append(schemathesis.openapi.from_dict(copy.deepcopy(document), config=config))
     except (ConfigError, LoaderError, InvalidSchema) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"{loaded.path}: Schemathesis cannot use this document: {first}") from None
+    if pins:
+        # The free pass: only the operations whose values the pins changed.
+        affected = pinned_operations(schemas[0], pins)
+        schemas[1:] = [schemas[1].include(name=affected)] if affected else []
     result = RunResult(
         spec=str(loaded.path),
         base_url=url,
@@ -357,10 +373,12 @@ def conform(
         command=reproduce_command(loaded.path, url, token, pins, options, embedded),
     )
     collector = Collector(result, Redactor(token), document, headers, progress)
-    collector.prepare(schema)
+    collector.prepare(schemas[0])
     started = time.monotonic()
-    for event in from_schema(schema).execute():
-        collector.handle(event)
+    for number, schema in enumerate(schemas):
+        collector.free_values = number > 0
+        for event in from_schema(schema).execute():
+            collector.handle(event)
     planned = probes.plan(document, collector.candidates, token)
     progress.start_phase("probes", len(planned))
     for outcome in probes.run(planned, options.request_timeout):
@@ -370,6 +388,21 @@ def conform(
         result.notes.append(f"{label}: no accepted request to base auth and method probes on")
     result.duration = time.monotonic() - started
     return result
+
+
+def pinned_operations(schema: Any, pins: Sequence[Pin]) -> list[str]:
+    """Labels of the operations that declare at least one pinned parameter."""
+    wanted = {(p.location, p.name) for p in pins}
+    labels = []
+    for item in schema.get_all_operations():
+        try:
+            operation = item.ok()
+        except Exception:  # noqa: S112 - reported by Collector.prepare
+            continue
+        names = {(str(p.location.value), p.name) for p in operation.iter_parameters()}
+        if names & wanted:
+            labels.append(operation.label)
+    return labels
 
 
 def reproduce_command(
@@ -415,6 +448,7 @@ class Collector:
         self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
         self.timed_out: set[str] = set()
         self.operations = 0
+        self.free_values = False
 
     def prepare(self, schema: Any) -> None:
         for item in schema.get_all_operations():
@@ -437,10 +471,11 @@ class Collector:
                 and event.phase.is_enabled
                 and event.phase.skip_reason is None
             ):
-                if name not in self.result.phases:
-                    self.result.phases.append(name)
+                label = f"{name} (free values)" if self.free_values else name
+                if label not in self.result.phases:
+                    self.result.phases.append(label)
                 self.result.stateful = self.result.stateful or name == "stateful"
-                self.progress.start_phase(name, 0 if name == "stateful" else self.operations)
+                self.progress.start_phase(label, 0 if name == "stateful" else self.operations)
         elif isinstance(event, events.ScenarioFinished):
             if event.is_test_scenario:
                 self.scenario(event)
@@ -453,7 +488,7 @@ class Collector:
 
     def scenario(self, event: events.ScenarioFinished) -> None:
         recorder = event.recorder
-        phase = event.phase.value
+        phase = event.phase.value + (" (free values)" if self.free_values else "")
         sent = 0
         for case_id, interaction in recorder.interactions.items():
             node = recorder.cases.get(case_id)

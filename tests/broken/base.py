@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import os
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,6 +25,8 @@ WORKFLOWS = [
     {"id": "other", "name": "Other", "description": None},
 ]
 RUNS = {"run-1": "RUNNING", "run-done": "COMPLETED"}
+# How frameworks read a boolean form field (pydantic, Django, Rails all accept these spellings).
+BOOLEANS = {"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"}
 OTHER_METHODS = ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "QUERY"]
 
 
@@ -58,6 +61,22 @@ class Server:
                 return error(422, "query.limit: an integer from 1 to 100", "VALIDATION_ERROR")
             limit = int(raw)
         return JSONResponse(WORKFLOWS[:limit])
+
+    async def start_run(self, request: Request) -> Response:
+        if request.path_params["workflow_id"] != "demo":
+            return self.not_found("workflow not found", "WORKFLOW_NOT_FOUND")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            return error(422, "body: expected a form", "VALIDATION_ERROR")
+        text = (await request.body()).decode("utf-8", errors="replace")
+        fields: dict[str, str] = {}
+        for name, value in parse_qsl(text, keep_blank_values=True):
+            fields.setdefault(name, value)
+        if "message" not in fields:
+            return error(422, "body.message: required", "VALIDATION_ERROR")
+        if fields.get("background", "false").lower() not in BOOLEANS:
+            return error(422, "body.background: not a boolean", "VALIDATION_ERROR")
+        return JSONResponse({"run_id": "run-1", "status": "RUNNING"}, 202)
 
     async def cancel(self, request: Request) -> Response:
         workflow_id = request.path_params["workflow_id"]
@@ -99,12 +118,15 @@ class Server:
             return endpoint
 
         cancel_path = "/workflows/{workflow_id}/runs/{run_id}/cancel"
+        runs_path = "/workflows/{workflow_id}/runs"
         return Starlette(
             routes=[
                 Route("/workflows", guarded(self.list_workflows), methods=["GET"]),
                 Route(
                     "/workflows", others("GET"), methods=[m for m in OTHER_METHODS if m != "GET"]
                 ),
+                Route(runs_path, guarded(self.start_run), methods=["POST"]),
+                Route(runs_path, others("POST"), methods=OTHER_METHODS),
                 Route(cancel_path, guarded(self.cancel), methods=["POST"]),
                 Route(cancel_path, others("POST"), methods=OTHER_METHODS),
             ]

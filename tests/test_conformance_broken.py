@@ -1,0 +1,97 @@
+"""Every deliberately broken server is caught for the right reason; the good one passes.
+
+Each case starts the server with real uvicorn on 127.0.0.1 and runs `contract conform --url`.
+`allowed` is every check that may fire on that server: a finding outside it is a false positive.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from tests.support.conform import broken_server, conform
+
+CATCH_TABLE = [
+    # (server, check that must catch it, checks allowed to fire, extra arguments)
+    ("undeclared_status", "declared_status", {"declared_status", "auth_required"}, ()),
+    ("schema_mismatch", "declared_schema", {"declared_schema"}, ()),
+    ("content_type", "declared_content_type", {"declared_content_type"}, ()),
+    ("auth_bypass", "auth_required", {"auth_required"}, ()),
+    ("undeclared_method", "undeclared_method", {"undeclared_method"}, ()),
+    ("server_error", "no_server_error", {"no_server_error"}, ()),
+    ("accepts_invalid", "invalid_request_rejected", {"invalid_request_rejected"}, ()),
+    ("slow", "request_timeout", {"request_timeout"}, ("--request-timeout", "1")),
+]
+
+
+@pytest.mark.parametrize(
+    ("server", "check", "allowed", "extra"), CATCH_TABLE, ids=[row[0] for row in CATCH_TABLE]
+)
+def test_broken_server_is_caught_by_the_right_check(
+    server: str, check: str, allowed: set[str], extra: tuple[str, ...], tmp_path: Path
+) -> None:
+    with broken_server(server) as url:
+        outcome = conform(url, *extra, report=tmp_path)
+    assert outcome.returncode == 1, outcome.stdout + outcome.stderr
+    assert check in outcome.checks()
+    assert outcome.checks() <= allowed, f"unexpected findings: {outcome.checks() - allowed}"
+    assert check in outcome.stdout  # the terminal summary names it too
+    assert "NOT CONFORMANT" in outcome.stdout
+
+
+def test_good_server_passes_with_zero_findings(tmp_path: Path) -> None:
+    with broken_server("good") as url:
+        outcome = conform(url, report=tmp_path, max_examples=20)
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    report = outcome.report()
+    assert report["findings"] == []
+    assert report["errors"] == []
+    assert report["verdict"] == "CONFORMANT"
+    assert "CONFORMANT: 0 findings" in outcome.stdout
+
+
+def test_undeclared_statuses_name_the_status_and_the_default_fallback(tmp_path: Path) -> None:
+    with broken_server("undeclared_status") as url:
+        outcome = conform(url, report=tmp_path)
+    findings = outcome.report()["findings"]
+    titles = {(f["operation"], f["title"], f["key"]) for f in findings}
+    cancel = "POST /workflows/{workflow_id}/runs/{run_id}/cancel"
+    assert (cancel, "Undeclared status code", "403") in titles
+    # GET /workflows declares `default`: a 409 there is reported as covered only by it.
+    default_only = "Undeclared status code, covered only by `default`"
+    assert ("GET /workflows", default_only, "409") in titles
+    # The 403 on auth failure is also an auth finding: rejected without the declared 401.
+    auth = {f["key"] for f in findings if f["check"] == "auth_required"}
+    assert {"no credentials:403", "wrong credentials:403"} <= auth
+
+
+def test_auth_bypass_findings_name_each_probe_that_got_in(tmp_path: Path) -> None:
+    with broken_server("auth_bypass") as url:
+        outcome = conform(url, report=tmp_path)
+    keys = {(f["key"], f["title"]) for f in outcome.report()["findings"]}
+    assert ("no credentials", "Authentication not enforced") in keys
+    assert ("another scheme", "Authentication not enforced") in keys
+    # The wrong token is refused with the declared 401: no finding for it.
+    assert not any(key == "wrong credentials" for key, _ in keys)
+
+
+def test_negative_finding_names_the_invalid_component(tmp_path: Path) -> None:
+    with broken_server("accepts_invalid") as url:
+        outcome = conform(url, report=tmp_path)
+    (finding,) = outcome.report()["findings"]
+    assert finding["operation"] == "GET /workflows"
+    assert "limit" in finding["message"]
+    assert finding["response"]["status"] == 200
+
+
+def test_server_error_is_reported_with_the_request_that_caused_it(tmp_path: Path) -> None:
+    with broken_server("server_error") as url:
+        outcome = conform(url, report=tmp_path)
+    (finding,) = outcome.report()["findings"]
+    assert finding["response"]["status"] == 500
+    # The server fails on unknown workflows: the request shows one.
+    workflow_id = finding["request"]["url"].partition("/workflows/")[2].partition("/runs/")[0]
+    assert unquote(workflow_id) != "demo"
+    assert finding["curl"].startswith("curl ")
