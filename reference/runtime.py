@@ -197,7 +197,9 @@ class Runtime:
         run_id = active.run_id
         outputs: dict[str, str] = {}
         try:
-            await self.store.transition(run_id, {RunStatus.PENDING}, RunStatus.RUNNING)
+            status = await self.store.transition(run_id, {RunStatus.PENDING}, RunStatus.RUNNING)
+            if status is not RunStatus.RUNNING:
+                raise asyncio.CancelledError  # cancelled before it started: no step runs
             position = 0
             for node in active.workflow.nodes:
                 if active.starting_closed:

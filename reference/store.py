@@ -11,7 +11,9 @@ so a cancel and a completion racing each other can never overwrite one another.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -124,12 +126,29 @@ class StoreClosed(RuntimeError):
     """The store no longer accepts operations."""
 
 
+class StoreBusy(OSError):
+    """Another process serves from this database: its runs are not ours to recover."""
+
+
+def _lock(path: Path) -> int:
+    """Hold an exclusive lock on `<db>.lock` for the life of the process (released on exit)."""
+    lock_path = path.with_name(path.name + ".lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise StoreBusy(f"{path} is in use by another server (lock {lock_path})") from None
+    return descriptor
+
+
 class Store:
     """SQLite run store. Open with `Store.open(path)`; call `close()` when done."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, lock: int) -> None:
         self.path = path
         self._connection = connection
+        self._lock = lock
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._work, name="sqlite-store", daemon=True)
@@ -137,10 +156,19 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        """Open (or create) the database and prepare it; the calling thread hands it over."""
-        connection = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=30.0
-        )
+        """Open (or create) the database and prepare it; the calling thread hands it over.
+
+        One server per database: a second one would take the first one's active runs for
+        interrupted ones, so it is refused (`StoreBusy`).
+        """
+        lock = _lock(path)
+        try:
+            connection = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+        except BaseException:
+            os.close(lock)
+            raise
         try:
             connection.execute("PRAGMA busy_timeout = 30000")
             mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -152,8 +180,9 @@ class Store:
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except BaseException:
             connection.close()
+            os.close(lock)
             raise
-        return cls(connection, path)
+        return cls(connection, path, lock)
 
     # -- the writer thread ------------------------------------------------------------------
 
@@ -177,6 +206,7 @@ class Store:
             if stop:
                 break
         self._connection.close()
+        os.close(self._lock)
 
     def _apply(self, batch: Sequence[_Job]) -> None:
         connection = self._connection

@@ -48,3 +48,26 @@ def test_an_unusable_database_path_is_one_line_and_exit_2(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(missing) in result.stderr
+
+
+def test_a_second_server_on_the_same_database_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "agentos.db"
+    with ReferenceServer(db, tmp_path / "first.log") as first:
+        with first.client() as client:
+            started = client.post(
+                "/workflows/demo-parallel/runs", data={"message": "m", "background": "true"}
+            )
+            assert started.status_code == 202
+        second = subprocess.run(
+            [sys.executable, "-m", "generator.cli", "serve", "--token", "t", "--db", str(db)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 2
+        assert "in use by another server" in second.stderr
+        with first.client() as client:  # its active run was not taken for an interrupted one
+            run_id = started.json()["run_id"]
+            run = client.get(f"/workflows/demo-parallel/runs/{run_id}").json()
+            assert run["status"] in ("PENDING", "RUNNING")
