@@ -22,7 +22,7 @@ def _validate(args: argparse.Namespace) -> int:
     from .loader import load_spec
     from .validate import validate
 
-    spec = load_spec(_spec_path(args))
+    spec = load_spec(_spec_path(args), allow_remote_refs=args.allow_remote_refs)
     warnings = validate(spec)
     for warning in warnings:
         print(warning, file=sys.stderr)
@@ -40,7 +40,7 @@ def _generate(args: argparse.Namespace) -> int:
     if not args.force and is_up_to_date(out, generation_inputs(spec, package)):
         print(f"{out}: up to date with {spec.name}; nothing written (--force rewrites)")
         return EXIT_OK
-    files = generate_package(spec, package)
+    files = generate_package(spec, package, allow_remote_refs=args.allow_remote_refs)
     write_package(out, files, force=args.force)
     ensure_parent_package(out, package)
     print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
@@ -52,7 +52,8 @@ def _check(args: argparse.Namespace) -> int:
     from .pipeline import generate_package
 
     out, package = _out_and_package(args)
-    result = compare(out, generate_package(_spec_path(args), package))
+    spec = _spec_path(args)
+    result = compare(out, generate_package(spec, package, allow_remote_refs=args.allow_remote_refs))
     if not result.stale:
         print(f"{out}: up to date")
         return EXIT_OK
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "2 unreadable or not OpenAPI 3.x.",
     )
     validate.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
+    _add_remote_refs_argument(validate)
     validate.set_defaults(handler=_validate)
 
     generate = commands.add_parser(
@@ -204,6 +206,15 @@ def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
     parser.add_argument("--out", metavar="DIR", help="output package folder")
     parser.add_argument("--package", metavar="NAME", help="import name of the package")
+    _add_remote_refs_argument(parser)
+
+
+def _add_remote_refs_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-remote-refs",
+        action="store_true",
+        help="fetch http(s) $refs (10 s timeout, size-limited); by default they are refused",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

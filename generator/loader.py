@@ -1,4 +1,4 @@
-"""Read a spec as untrusted input: size-limited, safe YAML only, no alias bombs, no remote refs."""
+"""Read a spec as untrusted input: size-limited, safe YAML only, no alias bombs, refs checked."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import yaml
 
+from .bundle import Bundler
 from .errors import Diagnostic, UnreadableSpec, UnsupportedSpec
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
 # Expanded node count of the YAML graph: aliases may share nodes, but a document that expands to
 # more than this (the "billion laughs" pattern) is refused before it is ever built.
 MAX_YAML_NODES = 5_000_000
+
+MAX_DEPTH = 500
 
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -36,22 +39,42 @@ class LoadedSpec:
         return self.path.name
 
 
-def load_spec(path: str | Path) -> LoadedSpec:
-    """Read, parse and sanity-check a spec; raise UnreadableSpec with one clear line on failure."""
+def load_spec(
+    path: str | Path, *, allow_remote_refs: bool = False, max_bytes: int = MAX_SPEC_BYTES
+) -> LoadedSpec:
+    """Read, parse and sanity-check a spec; raise UnreadableSpec with one clear line on failure.
+
+    External `$ref`s are inlined (files inside the spec's folder; http(s) only if allowed).
+    """
     spec_path = Path(path)
-    raw = _read_bytes(spec_path)
+    raw = _read_bytes(spec_path, max_bytes)
     digest = hashlib.sha256(raw).hexdigest()
-    text = _decode(spec_path, raw)
-    document = _parse(spec_path, text)
+    document = _parse(spec_path, _decode(spec_path, raw))
     version = _openapi_version(spec_path, document)
+    bundler = Bundler(
+        spec_path,
+        _parse_referenced,
+        allow_remote=allow_remote_refs,
+        max_bytes=max_bytes,
+        max_nodes=MAX_YAML_NODES,
+    )
+    document = bundler.bundle(document)
     check_refs(spec_path, document)
     return LoadedSpec(path=spec_path, document=document, sha256=digest, version=version)
 
 
-def _read_bytes(path: Path) -> bytes:
+def _parse_referenced(location: str, raw: bytes) -> Any:
+    """A document another one refers to: same decoding, same safe parsing."""
+    label = Path(location.split("?")[0])
+    if len(raw) > 0 and not raw.strip():
+        raise UnreadableSpec(f"{label.name}: the file is empty")
+    return _parse(label, _decode(label, raw))
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         with path.open("rb") as handle:
-            raw = handle.read(MAX_SPEC_BYTES + 1)
+            raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise UnreadableSpec(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -60,12 +83,11 @@ def _read_bytes(path: Path) -> bytes:
         raise UnreadableSpec(f"{path}: cannot read ({exc.strerror})") from None
     if path.suffix == ".gz":
         try:
-            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(MAX_SPEC_BYTES + 1)
+            raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(max_bytes + 1)
         except (OSError, EOFError) as exc:
             raise UnreadableSpec(f"{path}: not a readable gzip file ({exc})") from None
-    if len(raw) > MAX_SPEC_BYTES:
-        limit = MAX_SPEC_BYTES // (1024 * 1024)
-        raise UnreadableSpec(f"{path}: larger than the {limit} MiB limit for a spec")
+    if len(raw) > max_bytes:
+        raise UnreadableSpec(f"{path}: larger than the {max_bytes:,} bytes limit for a spec")
     if not raw.strip():
         raise UnreadableSpec(f"{path}: the file is empty")
     return raw
@@ -108,7 +130,29 @@ def _parse(path: Path, text: str) -> dict[str, Any]:
     return result
 
 
+_OPENING = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_depth(text: str) -> None:
+    """libyaml composes recursively and crashes the process on deep nesting: measure it first."""
+    depth = 0
+    for token in yaml.scan(text, Loader=_YamlLoader):
+        if isinstance(token, _OPENING):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RecursionError
+        elif isinstance(token, _CLOSING):
+            depth -= 1
+
+
 def _safe_yaml(text: str) -> Any:
+    _check_depth(text)
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
@@ -200,36 +244,12 @@ def escape_pointer(token: str) -> str:
 
 
 def check_refs(path: Path, document: dict[str, Any]) -> None:
-    """Refuse remote refs, refs that leave the spec's folder, and dangling local refs."""
-    problems: list[Diagnostic] = []
-    folder = path.resolve().parent
-    for where, ref in iter_refs(document):
-        target, _, fragment = ref.partition("#")
-        if not target:
-            if resolve_pointer(document, fragment) is _MISSING:
-                problems.append(Diagnostic(str(path), where, f"$ref {ref!r} points at nothing"))
-            continue
-        if urlsplit(target).scheme:
-            problems.append(
-                Diagnostic(
-                    str(path), where, f"remote $ref {ref!r} is not fetched", "inline or vendor it"
-                )
-            )
-            continue
-        resolved = (folder / target).resolve()
-        if not resolved.is_relative_to(folder):
-            problems.append(
-                Diagnostic(str(path), where, f"$ref {ref!r} leaves the spec's folder; refused")
-            )
-        else:
-            problems.append(
-                Diagnostic(
-                    str(path),
-                    where,
-                    f"external $ref {ref!r} is not supported yet",
-                    "bundle the document into one file",
-                )
-            )
+    """Every `$ref` left after bundling is local: refuse the ones that point at nothing."""
+    problems = [
+        Diagnostic(str(path), where, f"$ref {ref!r} points at nothing")
+        for where, ref in iter_refs(document)
+        if resolve_pointer(document, ref.partition("#")[2]) is _MISSING
+    ]
     if problems:
         problems.sort(key=lambda d: d.pointer)
         raise UnsupportedSpec(problems[0].message, tuple(problems))

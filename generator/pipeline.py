@@ -8,19 +8,13 @@ import json
 from pathlib import Path
 
 from . import __version__
-from .loader import LoadedSpec, load_spec
+from .loader import load_spec
 from .modelgen import start_models
 from .names import pascal_case
 from .output import with_manifest
 from .parse import build_api
 from .render import Renderer, format_python
 from .validate import validate
-
-
-def load_valid_spec(spec_path: Path) -> LoadedSpec:
-    spec = load_spec(spec_path)
-    validate(spec)
-    return spec
 
 
 def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
@@ -61,9 +55,11 @@ def _generator_digest() -> str:
     return digest.hexdigest()
 
 
-def generate_package(spec_path: Path, package: str) -> dict[str, str]:
+def generate_package(
+    spec_path: Path, package: str, *, allow_remote_refs: bool = False
+) -> dict[str, str]:
     """Every file of the package by relative name. Writes nothing; same input, same bytes."""
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
     renderer = Renderer(spec.name, spec.sha256, package)
     models_job = start_models(spec.document, renderer.header())
     validate(spec)

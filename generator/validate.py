@@ -9,6 +9,7 @@ documents are full of them and they do not change what an API accepts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -72,11 +73,36 @@ def find_problems(spec: LoadedSpec) -> Iterable[Diagnostic]:
             if not seen:
                 yield Diagnostic(str(spec.path), "", f"document could not be validated: {exc!r}")
             return
-        diagnostic = _to_diagnostic(spec, error)
+        diagnostic = _duplicate_operation_id(spec, error) or _to_diagnostic(spec, error)
         key = (diagnostic.pointer, diagnostic.message)
         if key not in seen:
             seen.add(key)
             yield diagnostic
+
+
+def _duplicate_operation_id(spec: LoadedSpec, error: Any) -> Diagnostic | None:
+    """The validator names only one of the two operations; name both places."""
+    if type(error).__name__ != "DuplicateOperationIDError":
+        return None
+    match = re.search(r"Operation ID '(.*)' for", str(getattr(error, "message", "")))
+    if match is None:
+        return None
+    operation_id = match.group(1)
+    places = [
+        f"/paths/{escape_pointer(path)}/{method}"
+        for path, item in (spec.document.get("paths") or {}).items()
+        if isinstance(item, dict)
+        for method, operation in item.items()
+        if isinstance(operation, dict) and operation.get("operationId") == operation_id
+    ]
+    if len(places) < 2:
+        return None
+    return Diagnostic(
+        str(spec.path),
+        places[1],
+        f"operationId {operation_id!r} is used twice",
+        f"also at {places[0]}",
+    )
 
 
 _TOP_LEVEL = frozenset(
