@@ -95,44 +95,23 @@ def run_conformance(
     """Exit 0 conformant, 1 violations found, 2 usage, schema or connection error."""
     from .report import render_summary, write_reports
 
+    if token and url is None:
+        print(
+            "contract conform: --token is ignored without --url "
+            "(the embedded reference gets a fresh one)",
+            file=sys.stderr,
+        )
     progress = Progress()
-    token = token or os.environ.get(TOKEN_VARIABLE) or None
     try:
-        options = make_options(max_examples, seed, workers, request_timeout)
-        loaded = load_spec(spec)
-        validate(loaded)
-        pins = parse_params(params, loaded.document)
-        if url is not None:
-            problem = preflight(url)
-            if problem:
-                return _fail(problem)
-            result = conform(
-                loaded, url=url, token=token, pins=pins, options=options, progress=progress
-            )
-        else:
-            if token:
-                print(
-                    "contract conform: --token is ignored without --url (the embedded "
-                    "reference gets a fresh one)",
-                    file=sys.stderr,
-                )
-            pins += reference_defaults(pins, loaded.document)
-            with reference_server() as served:
-                result = conform(
-                    loaded,
-                    url=served.url,
-                    token=served.token,
-                    pins=pins,
-                    options=options,
-                    progress=progress,
-                    embedded=True,
-                )
+        result = check_server(
+            spec, url, token, params, max_examples, seed, workers, request_timeout, progress
+        )
     except ContractError as exc:
         progress.close()
         for line in exc.lines():
             print(line, file=sys.stderr)
         return EXIT_UNUSABLE
-    except ReferenceUnavailable as exc:
+    except Unusable as exc:
         progress.close()
         return _fail(str(exc))
     finally:
@@ -145,6 +124,52 @@ def run_conformance(
             return _fail(f"cannot write reports to {report_dir}: {exc.strerror or exc}")
         print(f"reports: {', '.join(str(p) for p in written)}")
     return result.exit_code
+
+
+class Unusable(Exception):
+    """The server cannot be checked at all (unreachable, or the reference did not start)."""
+
+
+def check_server(
+    spec: Path,
+    url: str | None,
+    token: str | None,
+    params: Sequence[str],
+    max_examples: int,
+    seed: int | None,
+    workers: int,
+    request_timeout: float,
+    progress: Progress | None = None,
+) -> RunResult:
+    """The whole suite against `url` (or the embedded reference when None), as data.
+
+    Raises ContractError for unusable input and Unusable when there is no server to check.
+    """
+    progress = progress or Progress(enabled=False)
+    options = make_options(max_examples, seed, workers, request_timeout)
+    loaded = load_spec(spec)
+    validate(loaded)
+    pins = parse_params(params, loaded.document)
+    if url is not None:
+        problem = preflight(url)
+        if problem:
+            raise Unusable(problem)
+        token = token or os.environ.get(TOKEN_VARIABLE) or None
+        return conform(loaded, url=url, token=token, pins=pins, options=options, progress=progress)
+    pins += reference_defaults(pins, loaded.document)
+    try:
+        with reference_server() as served:
+            return conform(
+                loaded,
+                url=served.url,
+                token=served.token,
+                pins=pins,
+                options=options,
+                progress=progress,
+                embedded=True,
+            )
+    except ReferenceUnavailable as exc:
+        raise Unusable(str(exc)) from None
 
 
 def _fail(message: str) -> int:

@@ -1,0 +1,181 @@
+"""The conformance suite inside pytest: `pytest -p conformance.plugin --contract-url URL`.
+
+With `--contract-url`, the session gains one test per operation × check (the junit.xml layout), all
+fed by a single run of the suite against that URL. Without it the plugin adds nothing. Everything
+beyond pytest is imported lazily, so loading the plugin costs nothing when it is not used.
+
+Options: --contract-url, --contract-token (default $CONTRACT_TOKEN), --contract-spec (default
+`[tool.contract] spec` of the rootdir's pyproject.toml), --contract-param LOCATION.NAME=VALUE
+(repeatable), --contract-max-examples, --contract-seed, --contract-request-timeout,
+--contract-report DIR.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .results import Finding, RunResult
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("contract", "contract conformance (conformance.plugin)")
+    group.addoption("--contract-url", help="check the server at this base URL against the spec")
+    group.addoption("--contract-token", help="bearer token (default: $CONTRACT_TOKEN)")
+    group.addoption("--contract-spec", help="OpenAPI file (default: [tool.contract] spec)")
+    group.addoption(
+        "--contract-param",
+        action="append",
+        default=[],
+        metavar="LOCATION.NAME=VALUE",
+        help="a known-good parameter value, e.g. path.workflow_id=demo (repeatable)",
+    )
+    group.addoption("--contract-max-examples", type=int, default=20, help="cases per operation")
+    group.addoption("--contract-seed", type=int, help="random seed; the same seed repeats the run")
+    group.addoption(
+        "--contract-request-timeout", type=float, default=10.0, help="seconds per request"
+    )
+    group.addoption("--contract-report", help="also write junit.xml, report.md, report.json here")
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if not config.getoption("contract_url"):
+        return
+    suite = ContractSuite.from_parent(session, name="contract", spec=spec_path(config))
+    items.extend(suite.collect())
+
+
+def spec_path(config: pytest.Config) -> Path:
+    given = config.getoption("contract_spec")
+    if given:
+        return Path(given)
+    pyproject = config.rootpath / "pyproject.toml"
+    try:
+        settings = tomllib.loads(pyproject.read_text("utf-8"))
+        return config.rootpath / str(settings["tool"]["contract"]["spec"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        raise pytest.UsageError(
+            "--contract-url needs --contract-spec (no [tool.contract] spec in pyproject.toml)"
+        ) from None
+
+
+class ContractSuite(pytest.Collector):
+    """One item per operation × check; the suite runs once, when the first item needs it."""
+
+    def __init__(self, *, spec: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.outcome: RunResult | str | None = None
+
+    def collect(self) -> list[pytest.Item]:
+        from .checks import CHECK_NAMES
+        from .failures import RequestTimedOut
+
+        checks = (*CHECK_NAMES, RequestTimedOut.check)
+        return [
+            ContractItem.from_parent(self, name=f"{label}::{check}", operation=label, check=check)
+            for label in operation_labels(self.spec)
+            for check in checks
+        ]
+
+    def result(self) -> RunResult | str:
+        """The run's result, or the one line that says why there is none."""
+        if self.outcome is None:
+            self.outcome = self._run()
+        return self.outcome
+
+    def _run(self) -> RunResult | str:
+        from generator.errors import ContractError
+
+        from .report import write_reports
+        from .runner import Unusable, check_server
+
+        option = self.config.getoption
+        try:
+            result = check_server(
+                self.spec,
+                option("contract_url"),
+                option("contract_token"),
+                option("contract_param"),
+                option("contract_max_examples"),
+                option("contract_seed"),
+                1,
+                option("contract_request_timeout"),
+            )
+        except ContractError as exc:
+            return "; ".join(exc.lines())
+        except Unusable as exc:
+            return str(exc)
+        report = option("contract_report")
+        if report:
+            write_reports(result, Path(report))
+        return result
+
+
+def operation_labels(spec: Path) -> Iterator[str]:
+    """`METHOD /path` for every operation, in document order (as Schemathesis labels them)."""
+    from generator.errors import ContractError
+    from generator.loader import load_spec
+
+    try:
+        document = load_spec(spec).document
+    except ContractError as exc:
+        raise pytest.UsageError("; ".join(exc.lines())) from None
+    for path, item in (document.get("paths") or {}).items():
+        if isinstance(item, dict):
+            for method in item:
+                if method in HTTP_METHODS:
+                    yield f"{method.upper()} {path}"
+
+
+class ContractFailure(Exception):
+    def __init__(self, findings: list[Finding], seed: int) -> None:
+        super().__init__(f"{len(findings)} finding(s)")
+        self.findings = findings
+        self.seed = seed
+
+
+class ContractItem(pytest.Item):
+    def __init__(self, *, operation: str, check: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.operation = operation
+        self.check = check
+
+    def runtest(self) -> None:
+        parent = self.parent
+        assert isinstance(parent, ContractSuite)
+        result = parent.result()
+        if isinstance(result, str):
+            pytest.fail(f"contract conform: {result}", pytrace=False)
+        findings = result.findings_by_check().get((self.operation, self.check), [])
+        if findings:
+            raise ContractFailure(findings, result.seed)
+
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: Any = None,
+    ) -> str:
+        error = excinfo.value
+        if not isinstance(error, ContractFailure):
+            return str(super().repr_failure(excinfo, style=style))
+        lines: list[str] = []
+        for finding in error.findings:
+            times = f" (seen {finding.occurrences}×)" if finding.occurrences > 1 else ""
+            lines += [f"[{finding.severity}] {finding.title}{times}", finding.message]
+            if finding.exchange is not None:
+                lines += [f"reproduce (seed {error.seed}): {finding.exchange.curl()}"]
+            lines.append("")
+        return "\n".join(lines).rstrip()
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"contract: {self.operation} · {self.check}"
