@@ -33,8 +33,10 @@ class Redactor:
             for padded in (self.secret, f":{self.secret}"):
                 encoded = base64.b64encode(padded.encode("utf-8")).decode("ascii")
                 forms.extend({encoded, encoded.rstrip("=")})
-        # Longest first so that a form containing another is replaced whole.
-        self.forms = sorted({f for f in forms if len(f) >= 4}, key=len, reverse=True)
+        # Longest first so that a form containing another is replaced whole. Encoded forms of a
+        # very short secret would match everywhere; the secret itself is always replaced.
+        derived = {f for f in forms[1:] if len(f) >= 4}
+        self.forms = sorted({*forms[:1], *derived}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
         for form in self.forms:

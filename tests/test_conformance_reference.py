@@ -1,0 +1,47 @@
+"""The embedded default: `contract conform` without --url serves the reference and checks it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import requests
+import yaml
+
+from tests.support.conform import run_conform
+from tests.support.server import REPO
+
+SPEC = REPO / "spec" / "agentos.yaml"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def declared_operations() -> set[str]:
+    document = yaml.safe_load(SPEC.read_text("utf-8"))
+    return {
+        f"{method.upper()} {path}"
+        for path, item in document["paths"].items()
+        for method in item
+        if method in METHODS
+    }
+
+
+def test_reference_passes_with_zero_findings(tmp_path: Path) -> None:
+    done = run_conform("--max-examples", "10", "--seed", "1", "--report", tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    assert report["findings"] == []
+    assert report["errors"] == []
+    assert report["embedded_reference"] is True
+    assert {row["operation"] for row in report["coverage"]} == declared_operations()
+    # Every operation answered at least one 2xx: the pinned demo workflow and the links work.
+    for row in report["coverage"]:
+        assert any(row["seen"].get(s, 0) for s in ("200", "201", "202")), row
+    assert "stateful" in report["phases"]  # the spec declares links
+    # The reference was stopped afterwards.
+    base_url = report["base_url"]
+    try:
+        requests.get(base_url, timeout=2)
+        still_up = True
+    except requests.ConnectionError:
+        still_up = False
+    assert not still_up
