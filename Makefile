@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Serve the reference and check it: the embedded default of `contract conform` (free loopback
+# port, fresh token, temporary database); the summary and coverage matrix go to the terminal.
 run: $(STAMP)
 	$(BIN)/contract validate
-	$(BIN)/contract generate
 	$(BIN)/contract check
+	$(BIN)/contract conform --report reports/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +28,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy generator generated reference
+	$(BIN)/mypy conformance
 
 generate: $(STAMP)
 	$(BIN)/contract generate
