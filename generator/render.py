@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,14 @@ from .errors import ContractError
 _TEMPLATES = Path(__file__).parent / "templates"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SCALARS = frozenset({"str", "int", "float", "bool"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 SERVER_FILES = ("__init__.py", "api.py", "responses.py", "app.py", "runtime.py")
 
 
 def python_literal(value: Any) -> str:
     """A Python literal for a value from the spec: data, never code."""
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string literal is a valid, inert Python one
+        return ascii(value)  # pure ASCII: every other character escaped, nothing left to hide
     if value is None or isinstance(value, (bool, int)):
         return repr(value)
     if isinstance(value, (tuple, list)):
@@ -38,8 +39,10 @@ def python_literal(value: Any) -> str:
 
 
 def docstring_text(text: str) -> str:
-    """Spec prose made safe inside a triple-quoted string: no escapes, no early end."""
-    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", "    "))
+    """Spec prose made safe inside a triple-quoted string: no escapes, no early end, and no
+    invisible or bidirectional-control characters (the "Trojan Source" trick)."""
+    text = text.replace("\r\n", "\n").replace("\t", "    ")
+    cleaned = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) not in _INVISIBLE)
     cleaned = cleaned.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     return cleaned.strip()
 

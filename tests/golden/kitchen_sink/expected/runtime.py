@@ -457,7 +457,7 @@ def add_method_not_allowed(app: FastAPI, route_path: str, allowed: tuple[str, ..
 
 def build_app(title: str, version: str, document: dict[str, Any]) -> FastAPI:
     """The bare app: JSON errors everywhere, no internals leaked, the contract as openapi.json."""
-    app = FastAPI(title=title, version=version, redoc_url=None)
+    app = FastAPI(title=title or "API", version=version or "0", redoc_url=None)
 
     def contract_document() -> dict[str, Any]:
         return document
