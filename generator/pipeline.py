@@ -61,7 +61,9 @@ def generate_package(
     """Every file of the package by relative name. Writes nothing; same input, same bytes."""
     spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
     renderer = Renderer(spec.name, spec.sha256, package)
-    models_job = start_models(spec.document, renderer.header())
+    # Field descriptions are spec text kept on one line as data; ruff may not wrap strings.
+    models_header = f"{renderer.header()}\n# ruff: noqa: E501"
+    models_job = start_models(spec.document, models_header)
     validate(spec)
     models = models_job()
     interface_name = pascal_case(package.rsplit(".", 1)[-1], fallback="Service") + "Api"

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,6 +22,7 @@ _TEMPLATES = Path(__file__).parent / "templates"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SCALARS = frozenset({"str", "int", "float", "bool"})
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+LINE_LENGTH = 100
 SERVER_FILES = ("__init__.py", "api.py", "responses.py", "app.py", "runtime.py")
 
 
@@ -49,7 +51,16 @@ def docstring_text(text: str) -> str:
 
 def docstring(text: str, indent: int = 4) -> str:
     body = docstring_text(text) or "Undocumented."
-    lines = [line.rstrip() for line in body.splitlines()]
+    width = LINE_LENGTH - indent - 6  # room for the quotes
+    lines = [
+        wrapped
+        for line in body.splitlines()
+        for wrapped in (
+            textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
+            if len(line) > width
+            else [line.rstrip()]
+        )
+    ]
     if len(lines) == 1 and not lines[0].endswith('"'):
         return f'"""{lines[0]}"""'
     pad = " " * indent

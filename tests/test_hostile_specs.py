@@ -1,4 +1,4 @@
-"""A spec is untrusted input: every hazard of issue 7 is a test that fails without its protection."""
+"""A spec is untrusted input: each hazard of issue 7 is a test that fails without its protection."""
 
 from __future__ import annotations
 

@@ -30,7 +30,8 @@ class AgentosApi(abc.ABC):
 
         `GET /workflows`
 
-        Retrieve the list of all workflows registered in this OS instance: their id, name and description.
+        Retrieve the list of all workflows registered in this OS instance: their id, name and
+        description.
         """
 
     @abc.abstractmethod
@@ -45,8 +46,11 @@ class AgentosApi(abc.ABC):
         `POST /workflows/{workflow_id}/runs`
 
         Start a run of a workflow with the given input message.
-        With `background=true` the run is started as a background task and the answer is `202` with the run id, the session id and the run's status; follow the links to read or cancel it. Otherwise the answer is `200` with the finished run.
-        This server does not stream: `stream` is accepted for compatibility with AgentOS clients and the answer is JSON either way.
+        With `background=true` the run is started as a background task and the answer is `202`
+        with the run id, the session id and the run's status; follow the links to read or
+        cancel it. Otherwise the answer is `200` with the finished run.
+        This server does not stream: `stream` is accepted for compatibility with AgentOS
+        clients and the answer is JSON either way.
         """
 
     @abc.abstractmethod
@@ -61,7 +65,8 @@ class AgentosApi(abc.ABC):
 
         `GET /workflows/{workflow_id}/runs/{run_id}`
 
-        Retrieve the status of a workflow run and the state of each of its steps. Use this to poll for completion or cancellation.
+        Retrieve the status of a workflow run and the state of each of its steps. Use this to
+        poll for completion or cancellation.
         """
 
     @abc.abstractmethod
@@ -76,5 +81,6 @@ class AgentosApi(abc.ABC):
         `POST /workflows/{workflow_id}/runs/{run_id}/cancel`
 
         Cancel a currently executing workflow run, stopping all active steps and cleanup.
-        **Note:** Complex workflows with multiple parallel steps may take time to fully cancel.
+        **Note:** Complex workflows with multiple parallel steps may take time to fully
+        cancel.
         """

@@ -57,7 +57,9 @@ class CreateWorkflowRun200(ContractResponse):
 
 
 class CreateWorkflowRun202(ContractResponse):
-    """202: The run was accepted and started in the background (background=true) (create_workflow_run)"""
+    """202: The run was accepted and started in the background (background=true)
+    (create_workflow_run)
+    """
 
     status_range: ClassVar[tuple[int, int]] = (202, 202)
     media_types: ClassVar[tuple[str, ...]] = ("application/json",)

@@ -72,8 +72,11 @@ def app_surface(app: FastAPI) -> Surface:
     for route_path, item in derived.get("paths", {}).items():
         for method, operation in item.items():
             contract = contracts[(route_path, method.upper())]
-            renamed = dict(zip(_TEMPLATE.findall(route_path), _TEMPLATE.findall(contract.path)))
-            wire_path = _TEMPLATE.sub(lambda m: "{" + renamed[m.group(1)] + "}", route_path)
+            python_names = _TEMPLATE.findall(route_path)
+            renamed = dict(zip(python_names, _TEMPLATE.findall(contract.path), strict=True))
+            wire_path = route_path
+            for python_name, wire_name in renamed.items():
+                wire_path = wire_path.replace("{" + python_name + "}", "{" + wire_name + "}")
             parameters = set()
             for param in operation.get("parameters", []):
                 name = (
