@@ -33,14 +33,21 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from .output import ensure_parent_package, is_up_to_date, write_package
-    from .pipeline import generate_package, generation_inputs
+    from .pipeline import STAGES, generate_package, generation_inputs
+    from .progress import Progress
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
     if not args.force and is_up_to_date(out, generation_inputs(spec, package)):
         print(f"{out}: up to date with {spec.name}; nothing written (--force rewrites)")
         return EXIT_OK
-    files = generate_package(spec, package, allow_remote_refs=args.allow_remote_refs)
+    progress = Progress.for_terminal(sys.stderr, STAGES)
+    try:
+        files = generate_package(
+            spec, package, allow_remote_refs=args.allow_remote_refs, progress=progress
+        )
+    finally:
+        progress.finish()
     write_package(out, files, force=args.force)
     ensure_parent_package(out, package)
     print(f"wrote {len(files)} files to {out}: {', '.join(files)}")

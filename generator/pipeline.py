@@ -13,6 +13,7 @@ from .modelgen import start_models
 from .names import pascal_case
 from .output import with_manifest
 from .parse import build_api
+from .progress import QUIET, Progress
 from .render import Renderer, format_python
 from .validate import validate
 
@@ -55,22 +56,34 @@ def _generator_digest() -> str:
     return digest.hexdigest()
 
 
+STAGES = 5
+
+
 def generate_package(
-    spec_path: Path, package: str, *, allow_remote_refs: bool = False
+    spec_path: Path,
+    package: str,
+    *,
+    allow_remote_refs: bool = False,
+    progress: Progress = QUIET,
 ) -> dict[str, str]:
     """Every file of the package by relative name. Writes nothing; same input, same bytes."""
-    spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
+    with progress.stage("reading the spec"):
+        spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
     renderer = Renderer(spec.name, spec.sha256, package)
     # Field descriptions are spec text kept on one line as data; ruff may not wrap strings.
     models_header = f"{renderer.header()}\n# ruff: noqa: E501"
-    models_job = start_models(spec.document, models_header)
-    validate(spec)
-    models = models_job()
-    interface_name = pascal_case(package.rsplit(".", 1)[-1], fallback="Service") + "Api"
-    api = build_api(spec, interface_name, models.class_for_schema)
-    files = renderer.render_server(api)
-    files["models.py"] = models.source
-    files = format_python(files)
+    models_job = start_models(spec.document, models_header)  # forks before any progress thread
+    with progress.stage("validating"):
+        validate(spec)
+    with progress.stage("generating models"):
+        models = models_job()
+    with progress.stage("rendering the server"):
+        interface_name = pascal_case(package.rsplit(".", 1)[-1], fallback="Service") + "Api"
+        api = build_api(spec, interface_name, models.class_for_schema)
+        files = renderer.render_server(api)
+        files["models.py"] = models.source
+    with progress.stage("formatting"):
+        files = format_python(files)
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
     inputs = {**generation_inputs(spec_path, package), "spec_sha256": spec.sha256}
     return dict(sorted(with_manifest(files, inputs).items()))
