@@ -38,7 +38,7 @@ from generator.errors import EXIT_UNUSABLE, ContractError, UsageError
 from generator.loader import LoadedSpec, load_spec, resolve_pointer
 from generator.validate import validate
 
-from .credentials import HTTP_METHODS, credential_headers, security_of
+from .credentials import HTTP_METHODS, credential_headers, iter_operations, security_of
 from .failures import RequestTimedOut
 from .progress import Progress
 from .reference import REFERENCE_PARAMS, ReferenceUnavailable, reference_server
@@ -151,6 +151,7 @@ def check_server(
     validate(loaded)
     pins = parse_params(params, loaded.document)
     if url is not None:
+        url = url.rstrip("/") or url
         problem = preflight(url)
         if problem:
             raise Unusable(problem)
@@ -404,10 +405,21 @@ def conform(
         collector.free_values = number > 0
         for event in from_schema(schema).execute():
             collector.handle(event)
-    planned = probes.plan(document, collector.candidates, token)
-    progress.start_phase("probes", len(planned))
-    for outcome in probes.run(planned, options.request_timeout):
-        collector.probe(outcome)
+        if collector.server_gone:
+            break
+    if collector.server_gone:
+        result.notes.append("probes skipped: the server stopped answering")
+    else:
+        planned = probes.plan(document, collector.candidates, token)
+        progress.start_phase("probes", len(planned))
+        for outcome in probes.run(planned, options.request_timeout):
+            collector.probe(outcome)
+    if token is None and any(
+        security_of(document, op).required for op in iter_operations(document)
+    ):
+        result.notes.append(
+            "no --token: secured operations were checked only for their 401 answers"
+        )
     missing = sorted(set(result.coverage) - set(collector.candidates))
     for label in missing:
         result.notes.append(f"{label}: no accepted request to base auth and method probes on")
@@ -474,6 +486,7 @@ class Collector:
         self.timed_out: set[str] = set()
         self.operations = 0
         self.free_values = False
+        self.server_gone = False
 
     def prepare(self, schema: Any) -> None:
         for item in schema.get_all_operations():
@@ -487,7 +500,7 @@ class Collector:
         self.operations = len(self.result.coverage)
 
     def handle(self, event: events.EngineEvent) -> None:
-        from schemathesis.engine import events
+        from schemathesis.engine import StopReason, events
 
         if isinstance(event, events.PhaseStarted):
             name = event.phase.name.value
@@ -506,8 +519,10 @@ class Collector:
                 self.scenario(event)
         elif isinstance(event, events.NonFatalError):
             self.engine_error(event)
+        elif isinstance(event, events.EngineFinished):
+            self.server_gone = event.stop_reason == StopReason.SERVER_UNAVAILABLE
         elif isinstance(event, events.FatalError):
-            self.result.errors.append(self.redactor.text(f"engine: {event.exception}"))
+            self.error(f"engine: {event.exception}")
         elif isinstance(event, events.Interrupted):
             raise KeyboardInterrupt
 
@@ -548,12 +563,19 @@ class Collector:
             return
         if event.info.title == "Unresponsive Operation" and event.label in self.timed_out:
             return
-        if isinstance(error, requests.ConnectionError):
+        if event.info.title == "Server Unavailable":
+            message = f"the server at {self.result.base_url} stopped responding"
+        elif isinstance(error, requests.ConnectionError):
             message = f"{event.label}: the server stopped answering ({_connection_reason(error)})"
         else:
             detail = (str(event.info.message).strip().splitlines() or [""])[0]
             message = f"{event.label}: {event.info.title}: {detail}"
-        self.result.errors.append(self.redactor.text(message))
+        self.error(message)
+
+    def error(self, message: str) -> None:
+        text = self.redactor.text(message)
+        if text not in self.result.errors:
+            self.result.errors.append(text)
 
     def probe(self, outcome: ProbeOutcome) -> None:
         case = outcome.case
@@ -572,7 +594,7 @@ class Collector:
                 self.add_timeout(case, exchange, phase)
             else:
                 reason = _connection_reason(outcome.error) if outcome.error else "no response"
-                self.result.errors.append(f"{case.operation.label}: {phase}: {reason}")
+                self.error(f"{case.operation.label}: {phase}: {reason}")
             self.progress.step(findings=len(self.result.findings))
             return
         response = outcome.response
