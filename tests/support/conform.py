@@ -51,8 +51,11 @@ class Outcome:
         return {finding["check"] for finding in self.report()["findings"]}
 
 
-def run_conform(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_conform(
+    *args: str | Path, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k != "CONTRACT_TOKEN"}
+    environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "generator.cli", "conform", *map(str, args)],
         cwd=REPO,
