@@ -214,12 +214,17 @@ def invalid_request_rejected(ctx: CheckContext, response: Response, case: Case[A
     (its guards drop mutations that serialisation undoes); we only judge 2xx answers. A form body
     counts as valid when its fields read as the declared types the way query parameters do
     (`0`/`yes`/`off` for booleans), which Schemathesis grants parameters but not form fields.
+    A request whose only fault is its credentials is left to `auth_required`.
     """
     meta = case.meta
     if meta is None or not meta.generation.mode.is_negative:
         return None
     if not 200 <= response.status_code < 300 or form_body_reads_as_declared(response, case):
         return None
+    operation = case.operation
+    security = security_of(operation.schema.raw_schema, operation.definition.raw)
+    if security.required and not _invalid_apart_from_credentials(case, security.headers()):
+        return None  # only the credentials are wrong: that is `auth_required`'s finding
     try:
         negative_data_rejection(ctx, response, case)
     except AcceptedNegativeData as accepted:
@@ -325,7 +330,11 @@ def _invalid_apart_from_credentials(case: Case[Any], credential_headers: tuple[s
     names = {m.parameter for m in data.mutations if m.parameter}
     if data.parameter:
         names.add(data.parameter)
-    negative = {str(loc) for loc, info in meta.components.items() if info.mode.is_negative}
+    negative = {
+        str(getattr(location, "value", location))
+        for location, info in meta.components.items()
+        if info.mode.is_negative
+    }
     only_headers = negative <= {"header"}
     return not (only_headers and names and {n.lower() for n in names} <= carriers)
 

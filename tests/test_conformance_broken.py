@@ -72,6 +72,17 @@ def test_undeclared_statuses_name_the_status_and_the_default_fallback(tmp_path: 
     assert {"no credentials:403", "wrong credentials:403"} <= auth
 
 
+def test_without_a_token_missing_credentials_are_only_an_auth_finding(tmp_path: Path) -> None:
+    # Schemathesis counts a request without its security header as negative data; accepting it
+    # is `auth_required`'s finding, not also `invalid_request_rejected`'s (a false positive once).
+    with broken_server("auth_bypass") as url:
+        outcome = conform(url, report=tmp_path, token=None)
+    assert outcome.returncode == 1
+    assert outcome.checks() == {"auth_required"}
+    notes = outcome.report()["notes"]
+    assert "no --token: secured operations were checked only for their 401 answers" in notes
+
+
 def test_auth_bypass_findings_name_each_probe_that_got_in(tmp_path: Path) -> None:
     with broken_server("auth_bypass") as url:
         outcome = conform(url, report=tmp_path)
