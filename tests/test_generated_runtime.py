@@ -43,3 +43,20 @@ def test_a_scheme_without_verifier_admits_nobody() -> None:
     schemes = {"HTTPBearer": runtime.SecurityScheme(kind="bearer")}
     assert runtime.build_verifiers(schemes, None, None, None) == {}
     assert runtime.build_verifiers(schemes, "", None, None) == {}
+
+
+def test_an_implementation_missing_operations_fails_at_start() -> None:
+    from generated.agentos import create_app
+
+    class DuckTyped:  # not a subclass: mypy would flag it, the app must too
+        async def get_workflows(self) -> object:
+            return None
+
+        def cancel_workflow_run(self) -> object:  # not async: cannot be awaited
+            return None
+
+    with pytest.raises(TypeError) as refused:
+        create_app(DuckTyped(), token="t")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "DuckTyped does not implement: cancel_workflow_run, create_workflow_run, get_workflow_run"
+    )

@@ -27,6 +27,7 @@ from .runtime import (
     build_verifiers,
     load_document,
     read_form_body,
+    require_operations,
 )
 
 TITLE = "Agno AgentOS"
@@ -158,10 +159,25 @@ def _cancel_workflow_run(impl: AgentosApi | None, max_body_bytes: int) -> Endpoi
 
 
 ROUTES = (
-    ("/workflows", GET_WORKFLOWS, _get_workflows),
-    ("/workflows/{workflow_id}/runs", CREATE_WORKFLOW_RUN, _create_workflow_run),
-    ("/workflows/{workflow_id}/runs/{run_id}", GET_WORKFLOW_RUN, _get_workflow_run),
-    ("/workflows/{workflow_id}/runs/{run_id}/cancel", CANCEL_WORKFLOW_RUN, _cancel_workflow_run),
+    ("/workflows", GET_WORKFLOWS, "get_workflows", _get_workflows),
+    (
+        "/workflows/{workflow_id}/runs",
+        CREATE_WORKFLOW_RUN,
+        "create_workflow_run",
+        _create_workflow_run,
+    ),
+    (
+        "/workflows/{workflow_id}/runs/{run_id}",
+        GET_WORKFLOW_RUN,
+        "get_workflow_run",
+        _get_workflow_run,
+    ),
+    (
+        "/workflows/{workflow_id}/runs/{run_id}/cancel",
+        CANCEL_WORKFLOW_RUN,
+        "cancel_workflow_run",
+        _cancel_workflow_run,
+    ),
 )
 
 ALLOWED_METHODS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -186,12 +202,13 @@ def create_app(
     accepts; `verifiers` maps any scheme name to its own check. A scheme with no way to
     verify it admits nobody.
     """
+    require_operations(impl, tuple(method for _, _, method, _ in ROUTES))
     document = load_document(files(__package__).joinpath("openapi.json").read_text("utf-8"))
     app = build_app(TITLE, VERSION, document)
     guard = Guard(
         SECURITY_SCHEMES, build_verifiers(SECURITY_SCHEMES, token, verify_token, verifiers)
     )
-    for route_path, contract, make_endpoint in ROUTES:
+    for route_path, contract, _, make_endpoint in ROUTES:
         add_operation(app, route_path, make_endpoint(impl, max_body_bytes), contract, guard)
     for route_path, methods in ALLOWED_METHODS:
         add_method_not_allowed(app, route_path, methods)

@@ -28,6 +28,7 @@ from .runtime import (
     load_document,
     read_form_body,
     read_json_body,
+    require_operations,
 )
 
 TITLE = "Kitchen Sink"
@@ -176,11 +177,11 @@ def _get_status(impl: KitchenSinkApi | None, max_body_bytes: int) -> Endpoint:
 
 
 ROUTES = (
-    ("/items", LIST_ITEMS, _list_items),
-    ("/items", CREATE_ITEM, _create_item),
-    ("/items/{item_id}", DELETE_ITEM, _delete_item),
-    ("/notes", ADD_NOTE, _add_note),
-    ("/public/status", GET_STATUS, _get_status),
+    ("/items", LIST_ITEMS, "list_items", _list_items),
+    ("/items", CREATE_ITEM, "create_item", _create_item),
+    ("/items/{item_id}", DELETE_ITEM, "delete_item", _delete_item),
+    ("/notes", ADD_NOTE, "add_note", _add_note),
+    ("/public/status", GET_STATUS, "get_status", _get_status),
 )
 
 ALLOWED_METHODS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -205,12 +206,13 @@ def create_app(
     accepts; `verifiers` maps any scheme name to its own check. A scheme with no way to
     verify it admits nobody.
     """
+    require_operations(impl, tuple(method for _, _, method, _ in ROUTES))
     document = load_document(files(__package__).joinpath("openapi.json").read_text("utf-8"))
     app = build_app(TITLE, VERSION, document)
     guard = Guard(
         SECURITY_SCHEMES, build_verifiers(SECURITY_SCHEMES, token, verify_token, verifiers)
     )
-    for route_path, contract, make_endpoint in ROUTES:
+    for route_path, contract, _, make_endpoint in ROUTES:
         add_operation(app, route_path, make_endpoint(impl, max_body_bytes), contract, guard)
     for route_path, methods in ALLOWED_METHODS:
         add_method_not_allowed(app, route_path, methods)

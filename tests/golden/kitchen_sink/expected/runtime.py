@@ -455,6 +455,20 @@ def add_method_not_allowed(app: FastAPI, route_path: str, allowed: tuple[str, ..
     )
 
 
+def require_operations(impl: object, method_names: tuple[str, ...]) -> None:
+    """Fail at start, not with a 500 at request time, when the implementation lacks operations."""
+    if impl is None:
+        return
+    missing = sorted(
+        name
+        for name in method_names
+        if not inspect.iscoroutinefunction(getattr(impl, name, None))
+        or getattr(getattr(impl, name), "__isabstractmethod__", False)
+    )
+    if missing:
+        raise TypeError(f"{type(impl).__name__} does not implement: {', '.join(missing)}")
+
+
 def build_app(title: str, version: str, document: dict[str, Any]) -> FastAPI:
     """The bare app: JSON errors everywhere, no internals leaked, the contract as openapi.json."""
     app = FastAPI(title=title or "API", version=version or "0", redoc_url=None)
