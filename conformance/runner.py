@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 import requests
 
 from generator.errors import EXIT_UNUSABLE, ContractError, UsageError
-from generator.loader import LoadedSpec, load_spec, resolve_pointer
+from generator.loader import LoadedSpec, load_spec
+from generator.pointers import resolve_pointer
 from generator.validate import validate
 
 from .credentials import HTTP_METHODS, credential_headers, iter_operations, security_of

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from .errors import Diagnostic, UnsupportedSpec
+from .pointers import escape_pointer, is_missing, resolve_pointer
 
 Parse = Callable[[str, bytes], Any]  # (label used in messages and to pick JSON/YAML, raw bytes)
 REMOTE_TIMEOUT_SECONDS = 10.0
@@ -55,7 +56,7 @@ class Bundler:
         if isinstance(ref, str) and not (ref.startswith("#") and base == str(self.root.resolve())):
             return self._follow(node, ref, base, pointer, active)
         return {
-            k: self._inline(v, base, f"{pointer}/{_escape(str(k))}", active)
+            k: self._inline(v, base, f"{pointer}/{escape_pointer(str(k))}", active)
             for k, v in node.items()
         }
 
@@ -73,8 +74,8 @@ class Bundler:
         document = self._load(location, pointer, ref)
         if document is None:
             return {}
-        found = _resolve(document, fragment)
-        if found is _MISSING:
+        found = resolve_pointer(document, fragment)
+        if is_missing(found):
             self._problem(pointer, f"$ref {ref!r} points at nothing in {_label(location)}")
             return {}
         inlined = self._inline(copy.deepcopy(found), location, pointer, (*active, key))
@@ -148,22 +149,6 @@ class Bundler:
         self.problems.append(Diagnostic(str(self.root), pointer, message, hint))
 
 
-_MISSING = object()
-
-
-def _resolve(document: Any, fragment: str) -> Any:
-    node = document
-    for raw in [t for t in fragment.split("/") if t][: 64 if fragment else 0]:
-        token = raw.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return _MISSING
-    return node
-
-
 def _has_external_refs(node: Any) -> bool:
     stack = [node]
     while stack:
@@ -176,10 +161,6 @@ def _has_external_refs(node: Any) -> bool:
         elif isinstance(current, list):
             stack.extend(current)
     return False
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
 
 
 def _label(location: str) -> str:

@@ -27,7 +27,7 @@ from .diff_rules import (
     Direction,
     subject_rule,
 )
-from .loader import escape_pointer, is_missing, resolve_pointer
+from .pointers import escape_pointer, is_missing, resolve_pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PATH_PARAMETER = re.compile(r"\{([^{}/]*)\}")

@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import yaml
 
 from .bundle import Bundler
 from .errors import Diagnostic, UnreadableSpec, UnsupportedSpec
+from .pointers import MISSING, escape_pointer, resolve_pointer
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
 # Expanded node count of the YAML graph: aliases may share nodes, but a document that expands to
@@ -239,41 +239,13 @@ def iter_refs(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
                     stack.append((child, f"{where}/{index}"))
 
 
-def escape_pointer(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
 def check_refs(path: Path, document: dict[str, Any]) -> None:
     """Every `$ref` left after bundling is local: refuse the ones that point at nothing."""
     problems = [
         Diagnostic(str(path), where, f"$ref {ref!r} points at nothing")
         for where, ref in iter_refs(document)
-        if resolve_pointer(document, ref.partition("#")[2]) is _MISSING
+        if resolve_pointer(document, ref.partition("#")[2]) is MISSING
     ]
     if problems:
         problems.sort(key=lambda d: d.pointer)
         raise UnsupportedSpec(problems[0].message, tuple(problems))
-
-
-_MISSING = object()
-
-
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    """Resolve a JSON pointer ("/components/schemas/X"); _MISSING when it points at nothing."""
-    node = document
-    if pointer in ("", "/"):
-        return node
-    for raw_token in pointer.lstrip("/").split("/"):
-        token = raw_token.replace("~1", "/").replace("~0", "~")
-        token = unquote(token) if "%" in token else token
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
-            node = node[int(token)]
-        else:
-            return _MISSING
-    return node
-
-
-def is_missing(value: Any) -> bool:
-    return value is _MISSING

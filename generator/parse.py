@@ -8,8 +8,9 @@ from typing import Any
 
 from . import ir
 from .errors import Diagnostic, UnsupportedSpec
-from .loader import LoadedSpec, escape_pointer, is_missing, resolve_pointer
+from .loader import LoadedSpec
 from .names import pascal_case, snake_case, unique
+from .pointers import escape_pointer, is_missing, resolve_pointer
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # OpenAPI says these header parameters are ignored: the HTTP layer owns them.

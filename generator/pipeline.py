@@ -32,6 +32,7 @@ def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
 
 _GENERATION_MODULES = (
     "__init__",
+    "bundle",
     "errors",
     "ir",
     "loader",
@@ -40,6 +41,7 @@ _GENERATION_MODULES = (
     "output",
     "parse",
     "pipeline",
+    "pointers",
     "render",
     "validate",
 )

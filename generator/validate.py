@@ -16,7 +16,8 @@ from typing import Any
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
 from .errors import Diagnostic, InvalidSpec
-from .loader import LoadedSpec, escape_pointer
+from .loader import LoadedSpec
+from .pointers import escape_pointer
 
 MAX_REPORTED = 50
 MAX_MESSAGE = 160

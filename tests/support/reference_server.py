@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,29 +13,9 @@ from typing import IO, Any, TypeVar
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.server import REPO, free_port, wait_until_up
+
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30.0
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = log.read_text(encoding="utf-8", errors="replace")
-            raise RuntimeError(f"server exited with {process.returncode}:\n{output}")
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"server at {url} did not start within 30 s")
 
 
 class ReferenceServer:

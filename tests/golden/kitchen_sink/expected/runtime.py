@@ -312,47 +312,24 @@ async def read_json_body(
     request: Request, adapter: TypeAdapter[Any], *, required: bool, max_bytes: int
 ) -> Any:
     """The body validated strictly (no `false` for an integer); declared 4xx bodies otherwise."""
-    raw = await _read_body(request, max_bytes)
-    if not raw:
-        if required:
-            raise RequestRejected(
-                (422, 400), "body: a request body is required", "VALIDATION_ERROR"
-            )
+    raw = await _read_declared_body(request, _is_json, required=required, max_bytes=max_bytes)
+    if raw is None:
         return None
-    content_type = request.headers.get("content-type", "")
-    if content_type and not _is_json(content_type):
-        raise RequestRejected(
-            (415, 400, 422),
-            f"content type {content_type!r} is not accepted",
-            "UNSUPPORTED_MEDIA_TYPE",
-        )
     try:
         return adapter.validate_json(raw, strict=True)
     except ValidationError as exc:
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             raise RequestRejected((400, 422), "body: malformed JSON", "MALFORMED_JSON") from None
-        detail = describe_validation_errors(exc.errors())
-        raise RequestRejected((422, 400), detail, "VALIDATION_ERROR") from None
+        raise _invalid(exc) from None
 
 
 async def read_form_body(
     request: Request, adapter: TypeAdapter[Any], *, required: bool, max_bytes: int
 ) -> Any:
     """An application/x-www-form-urlencoded body, validated against its declared schema."""
-    raw = await _read_body(request, max_bytes)
-    if not raw:
-        if required:
-            raise RequestRejected(
-                (422, 400), "body: a request body is required", "VALIDATION_ERROR"
-            )
+    raw = await _read_declared_body(request, _is_form, required=required, max_bytes=max_bytes)
+    if raw is None:
         return None
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/x-www-form-urlencoded":
-        raise RequestRejected(
-            (415, 400, 422),
-            f"content type {content_type!r} is not accepted",
-            "UNSUPPORTED_MEDIA_TYPE",
-        )
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
@@ -363,8 +340,36 @@ async def read_form_body(
     try:
         return adapter.validate_python(fields)
     except ValidationError as exc:
-        detail = describe_validation_errors(exc.errors())
-        raise RequestRejected((422, 400), detail, "VALIDATION_ERROR") from None
+        raise _invalid(exc) from None
+
+
+async def _read_declared_body(
+    request: Request, accepts: Callable[[str], bool], *, required: bool, max_bytes: int
+) -> bytes | None:
+    """The raw body, or None when it is absent and optional; a declared 4xx otherwise."""
+    raw = await _read_body(request, max_bytes)
+    if not raw:
+        if required:
+            raise RequestRejected(
+                (422, 400), "body: a request body is required", "VALIDATION_ERROR"
+            )
+        return None
+    content_type = request.headers.get("content-type", "")
+    if content_type and not accepts(content_type):
+        raise RequestRejected(
+            (415, 400, 422),
+            f"content type {content_type!r} is not accepted",
+            "UNSUPPORTED_MEDIA_TYPE",
+        )
+    return raw
+
+
+def _is_form(media_type: str) -> bool:
+    return media_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+def _invalid(exc: ValidationError) -> RequestRejected:
+    return RequestRejected((422, 400), describe_validation_errors(exc.errors()), "VALIDATION_ERROR")
 
 
 async def read_text_body(request: Request, *, required: bool, max_bytes: int) -> str | None:
