@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
 .PHONY: install run test lint typecheck generate check diff golden clean
+.PHONY: conform-agno
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +55,13 @@ diff: $(STAMP)
 
 test: $(STAMP) lint typecheck check diff
 	$(BIN)/pytest -q
+
+# Agno's own AgentOS against our contracts (examples/agno/): builds examples/agno/.venv on first
+# use, serves it on 127.0.0.1 with and without OS_SECURITY_KEY, writes reports/agno/ and
+# docs/third-party/agno.md. Not part of `make test` (tests/test_agno_conformance.py is).
+conform-agno: $(STAMP)
+	$(BIN)/python examples/agno/conform_agno.py --reports reports/agno
+	$(BIN)/python examples/agno/make_doc.py reports/agno --out docs/third-party/agno.md --strict
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
