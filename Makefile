@@ -7,6 +7,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 
 .PHONY: install run test lint typecheck generate check diff golden clean
 .PHONY: conform-agno
+.PHONY: bench-generate bench-corpus
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,14 @@ diff: $(STAMP)
 
 test: $(STAMP) lint typecheck check diff
 	$(BIN)/pytest -q
+
+# Benchmarks against peers measured in the same run (benchmarks/); not part of `make test`.
+# The first run creates benchmarks/.venv-peers; BENCH_ARGS=--rev=HEAD measures a commit.
+bench-generate: $(STAMP)
+	$(BIN)/python benchmarks/generate.py $(BENCH_ARGS)
+
+bench-corpus: $(STAMP)
+	$(BIN)/python benchmarks/corpus.py $(BENCH_ARGS)
 
 # Agno's own AgentOS against our contracts (examples/agno/): builds examples/agno/.venv on first
 # use, serves it on 127.0.0.1 with and without OS_SECURITY_KEY, writes reports/agno/ and
