@@ -66,7 +66,8 @@ class Redactor:
             if name.lower() not in NOISE_HEADERS and name.lower() != ID_HEADER
         )
         body = self.data(request_body) if request_body else None
-        excerpt = self.data((response_body or b"")[: EXCERPT_BYTES * 2])
+        # Redact the whole body before cutting it: a cut could split the token and hide it.
+        excerpt = self.data(response_body or b"")[: EXCERPT_BYTES * 2]
         return Exchange(
             method=method.upper(),
             url=self.text(url),

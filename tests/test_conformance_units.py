@@ -189,3 +189,23 @@ def test_progress_bar_only_on_a_terminal() -> None:
     assert quiet.getvalue() == ""
     assert "\rfuzzing   [######" in loud.getvalue()
     assert "1/4 · 10 requests · 1 finding " in loud.getvalue()
+
+
+def test_huge_responses_are_truncated_and_never_leak_a_cut_token() -> None:
+    token = "T" * 80
+    # 20 tokens shrink by 63 bytes each once redacted: a cut made before redacting would pull
+    # the token that straddles the cut into the excerpt.
+    body = ((token + "x") * 20).encode() + b"y" * 100_000
+    exchange = Redactor(token).exchange(
+        method="get",
+        url="http://127.0.0.1:1/x",
+        request_headers={"Authorization": f"Bearer {token}"},
+        request_body=None,
+        status=200,
+        response_body=body,
+    )
+    excerpt = exchange.excerpt()
+    assert "TTTT" not in excerpt and "TTTT" not in exchange.curl()
+    assert excerpt.endswith(" more bytes)")
+    assert len(excerpt) < 700
+    assert exchange.response_size == len(body)
