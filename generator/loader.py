@@ -47,8 +47,7 @@ def load_spec(
     External `$ref`s are inlined (files inside the spec's folder; http(s) only if allowed).
     """
     spec_path = Path(path)
-    raw = _read_bytes(spec_path, max_bytes)
-    digest = hashlib.sha256(raw).hexdigest()
+    digest, raw = _read_bytes(spec_path, max_bytes)
     document = _parse(spec_path, _decode(spec_path, raw))
     version = _openapi_version(spec_path, document)
     bundler = Bundler(
@@ -71,7 +70,8 @@ def _parse_referenced(location: str, raw: bytes) -> Any:
     return _parse(label, _decode(label, raw))
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def _read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes]:
+    """The sha256 of the file as it is on disk, and its (decompressed) content."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(max_bytes + 1)
@@ -81,6 +81,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise UnreadableSpec(f"{path}: is a directory, expected an OpenAPI file") from None
     except OSError as exc:
         raise UnreadableSpec(f"{path}: cannot read ({exc.strerror})") from None
+    digest = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".gz":
         try:
             raw = gzip.GzipFile(fileobj=io.BytesIO(raw)).read(max_bytes + 1)
@@ -90,7 +91,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
         raise UnreadableSpec(f"{path}: larger than the {max_bytes:,} bytes limit for a spec")
     if not raw.strip():
         raise UnreadableSpec(f"{path}: the file is empty")
-    return raw
+    return digest, raw
 
 
 def _decode(path: Path, raw: bytes) -> str:

@@ -87,5 +87,4 @@ def generate_package(
     with progress.stage("formatting"):
         files = format_python(files)
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
-    inputs = {**generation_inputs(spec_path, package), "spec_sha256": spec.sha256}
-    return dict(sorted(with_manifest(files, inputs).items()))
+    return dict(sorted(with_manifest(files, generation_inputs(spec_path, package)).items()))

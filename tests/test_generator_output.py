@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 import subprocess
@@ -89,6 +90,16 @@ def test_unchanged_spec_is_not_regenerated_but_a_touched_package_is(tmp_path: Pa
     repaired = run_contract("generate", SPEC, "--out", out)
     assert repaired.returncode == 0 and "wrote" in repaired.stdout
     assert run_contract("check", SPEC, "--out", out).returncode == 0
+
+
+def test_a_compressed_spec_is_skipped_when_unchanged_too(tmp_path: Path) -> None:
+    spec = tmp_path / "agentos.yaml.gz"
+    spec.write_bytes(gzip.compress(SPEC.read_bytes(), mtime=0))
+    out = tmp_path / "pkg"
+    assert run_contract("generate", spec, "--out", out).returncode == 0
+    assert "nothing written" in run_contract("generate", spec, "--out", out).stdout
+    sha = hashlib.sha256(spec.read_bytes()).hexdigest()  # what `sha256sum` says of the file
+    assert f"# Spec sha256: {sha}\n" in (out / "api.py").read_text(encoding="utf-8")
 
 
 def test_check_lists_missing_and_extra_files(tmp_path: Path) -> None:
