@@ -44,7 +44,11 @@ def _generate(args: argparse.Namespace) -> int:
     progress = Progress.for_terminal(sys.stderr, STAGES)
     try:
         files = generate_package(
-            spec, package, allow_remote_refs=args.allow_remote_refs, progress=progress
+            spec,
+            package,
+            allow_remote_refs=args.allow_remote_refs,
+            progress=progress,
+            previous=None if args.force else out,
         )
     finally:
         progress.finish()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import hashlib
+import json
 import multiprocessing as mp
 import warnings
 from collections.abc import Callable
@@ -99,6 +101,24 @@ def generate_models(document: dict[str, Any], header: str) -> GeneratedModels:
         raise UnsupportedSpec("models could not be generated as a single module")
     classes = _defined_names(source)
     return GeneratedModels(source=source, class_for_schema=_match_schemas(schemas, classes))
+
+
+def models_key(document: dict[str, Any], generator_digest: str) -> str:
+    """What the models depend on: the schemas (in order), the OpenAPI version, the generator."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    material = json.dumps([generator_digest, document.get("openapi"), schemas], ensure_ascii=False)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def reuse_models(previous: str, header: str, document: dict[str, Any]) -> GeneratedModels:
+    """Models generated earlier from the same schemas, under this generation's header."""
+    lines = previous.splitlines(keepends=True)
+    body_start = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+    source = header + "\n" + "".join(lines[body_start:])
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    return GeneratedModels(
+        source=source, class_for_schema=_match_schemas(schemas, _defined_names(source))
+    )
 
 
 def _defined_names(source: str) -> set[str]:

@@ -82,6 +82,20 @@ def is_up_to_date(out: Path, inputs: dict[str, str]) -> bool:
     )
 
 
+def previous_file(out: Path, name: str, models_sha256: str) -> str | None:
+    """`name` as the last generation wrote it, if untouched and made from the same models input."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        content = (out / name).read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("models_sha256") != models_sha256:
+        return None
+    if (manifest.get("files") or {}).get(name) != hashlib.sha256(content).hexdigest():
+        return None
+    return content.decode("utf-8")
+
+
 def write_package(out: Path, files: dict[str, str], *, force: bool = False) -> None:
     """Replace `out` with exactly `files`; on any failure the previous `out` is left untouched."""
     _refuse_foreign(out, force)

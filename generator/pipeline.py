@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
 from .loader import load_spec
-from .modelgen import start_models
+from .modelgen import GeneratedModels, models_key, reuse_models, start_models
 from .names import pascal_case
-from .output import with_manifest
+from .output import previous_file, with_manifest
 from .parse import build_api
 from .progress import QUIET, Progress
 from .render import Renderer, format_python
@@ -67,14 +68,25 @@ def generate_package(
     *,
     allow_remote_refs: bool = False,
     progress: Progress = QUIET,
+    previous: Path | None = None,
 ) -> dict[str, str]:
-    """Every file of the package by relative name. Writes nothing; same input, same bytes."""
+    """Every file of the package by relative name. Writes nothing; same input, same bytes.
+
+    With `previous` (the output folder as it is), untouched models generated from the very same
+    schemas are reused: changing an operation does not pay for the models again.
+    """
     with progress.stage("reading the spec"):
         spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
     renderer = Renderer(spec.name, spec.sha256, package)
     # Field descriptions are spec text kept on one line as data; ruff may not wrap strings.
     models_header = f"{renderer.header()}\n# ruff: noqa: E501"
-    models_job = start_models(spec.document, models_header)  # forks before any progress thread
+    key = models_key(spec.document, _generator_digest())
+    cached = previous_file(previous, "models.py", key) if previous else None
+    models_job: Callable[[], GeneratedModels]
+    if cached is not None:
+        models_job = functools.partial(reuse_models, cached, models_header, spec.document)
+    else:
+        models_job = start_models(spec.document, models_header)  # forks before progress threads
     with progress.stage("validating"):
         validate(spec)
     with progress.stage("generating models"):
@@ -87,4 +99,5 @@ def generate_package(
     with progress.stage("formatting"):
         files = format_python(files)
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
-    return dict(sorted(with_manifest(files, generation_inputs(spec_path, package)).items()))
+    inputs = {**generation_inputs(spec_path, package), "models_sha256": key}
+    return dict(sorted(with_manifest(files, inputs).items()))

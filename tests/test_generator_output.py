@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import existing_files
+from generator.output import existing_files, write_package
 from generator.pipeline import generate_package
 from tests.conftest import REPO, run_contract
 
@@ -169,3 +169,26 @@ def test_golden_output_passes_ruff_and_mypy(case: str, tmp_path: Path) -> None:
         text=True,
     )
     assert mypy.returncode == 0, mypy.stdout
+
+
+def test_models_are_reused_only_from_an_untouched_previous_generation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import pipeline
+
+    spec = tmp_path / "agentos.yaml"
+    shutil.copy(SPEC, spec)
+    out = tmp_path / "pkg"
+    write_package(out, generate_package(spec, "pkg"))
+    # An operation changes, the schemas do not: the models need not be generated again.
+    spec.write_text(spec.read_text(encoding="utf-8").replace("Cancel Workflow Run", "Stop"))
+    fresh = generate_package(spec, "pkg")
+
+    def no_model_generation(*args: object) -> object:
+        raise AssertionError("models were generated again")
+
+    monkeypatch.setattr(pipeline, "start_models", no_model_generation)
+    assert generate_package(spec, "pkg", previous=out) == fresh
+    (out / "models.py").write_text((out / "models.py").read_text() + "# edited\n")
+    with pytest.raises(AssertionError, match="generated again"):
+        generate_package(spec, "pkg", previous=out)
