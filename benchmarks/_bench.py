@@ -97,6 +97,7 @@ def describe_source(rev: str | None) -> str:
 class Measurement:
     returncode: int
     wall: float  # seconds, around the command only (not this wrapper's start)
+    cpu: float  # user + system seconds of the whole tree: less sensitive to other load than wall
     max_rss_mb: float  # the largest single process of the tree (getrusage RUSAGE_CHILDREN)
     tree_pss_mb: float  # sampled peak of the whole tree's proportional set size, summed
     stdout: str
@@ -174,6 +175,7 @@ def _run_and_record(result: Path, cmd: list[str]) -> None:
     record = {
         "returncode": child.returncode,
         "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "max_rss_mb": usage.ru_maxrss / 1024,
         "tree_pss_mb": peak / 1024,
         "stdout": stdout[-4000:],

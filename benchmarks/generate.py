@@ -129,18 +129,19 @@ def main(argv: list[str] | None = None) -> int:
             verdict = f"no (did not skip): {_last_line(m.stdout)[:60]}"
         verdicts[label] = verdict
         print(
-            f"  {m.wall:7.2f} s  max RSS {m.max_rss_mb:6.0f} MB  tree PSS {m.tree_pss_mb:6.0f} MB"
+            f"  {m.wall:7.2f} s (cpu {m.cpu:6.1f} s)  max RSS {m.max_rss_mb:6.0f} MB"
+            f"  tree PSS {m.tree_pss_mb:6.0f} MB"
             f"  {files} .py files, {lines} lines  success: {verdict}"
         )
     load = os.getloadavg()
 
     report = [
         describe_source(args.rev),
-        f"{'run':42} {'wall s':>7} {'max RSS MB':>10} {'tree PSS MB':>11}  success",
+        f"{'run':42} {'wall s':>7} {'cpu s':>7} {'max RSS MB':>10} {'tree PSS MB':>11}  success",
     ]
     for label, m in results.items():
         report.append(
-            f"{label:42} {m.wall:7.2f} {m.max_rss_mb:10.0f} {m.tree_pss_mb:11.0f}  "
+            f"{label:42} {m.wall:7.2f} {m.cpu:7.1f} {m.max_rss_mb:10.0f} {m.tree_pss_mb:11.0f}  "
             f"{verdicts[label][:70]}"
         )
     cold = results[COLD]
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         note = "" if peer.ok else "  (peer failed: time to failure)"
         report.append(
             f"ours cold / {label}: time {cold.wall / peer.wall:.2f}x, "
+            f"cpu {cold.cpu / peer.cpu:.2f}x, "
             f"max RSS {cold.max_rss_mb / peer.max_rss_mb:.2f}x, "
             f"tree PSS {cold.tree_pss_mb / peer.tree_pss_mb:.2f}x{note}"
         )
