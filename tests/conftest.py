@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,15 @@ def run_contract(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedPro
     )
 
 
-@pytest.fixture
-def contract() -> type[object]:
-    return type("Contract", (), {"run": staticmethod(run_contract)})
+@pytest.fixture(scope="module")
+def kitchen_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The kitchen-sink golden contract, generated afresh and served by uvicorn on loopback."""
+    from generator.output import write_package
+    from generator.pipeline import generate_package
+    from tests.support.server import uvicorn_server
+
+    root = tmp_path_factory.mktemp("kitchen")
+    spec = REPO / "tests" / "golden" / "kitchen_sink" / "openapi.yaml"
+    write_package(root / "kitchen_sink", generate_package(spec, "kitchen_sink"))
+    with uvicorn_server("tests.apps.kitchen_impl:create", extra_paths=(root,)) as url:
+        yield url

@@ -12,7 +12,7 @@ import yaml
 
 from generator.output import write_package
 from generator.pipeline import generate_package
-from tests.conftest import REPO, SHARED
+from tests.conftest import SHARED
 from tests.support.server import uvicorn_server
 
 TOKEN = "s3cret-token"
@@ -47,15 +47,6 @@ def scaffold_url(seed_package: Path) -> Iterator[str]:
     factory = "tests.apps.cancel_impl:create_scaffold"
     env = {"TEST_TOKEN": TOKEN}
     with uvicorn_server(factory, env=env, extra_paths=(seed_package,)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def kitchen_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("kitchen")
-    spec = REPO / "tests" / "golden" / "kitchen_sink" / "openapi.yaml"
-    write_package(root / "kitchen_sink", generate_package(spec, "kitchen_sink"))
-    with uvicorn_server("tests.apps.kitchen_impl:create", extra_paths=(root,)) as url:
         yield url
 
 

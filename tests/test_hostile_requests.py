@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-
-from generator.output import write_package
-from generator.pipeline import generate_package
-from tests.conftest import REPO
-from tests.support.server import uvicorn_server
 
 AUTH = {"Authorization": "Bearer kitchen-token"}
 ERROR_KEYS = {"message", "code"}  # the kitchen-sink contract's declared error body
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("hostile")
-    spec = REPO / "tests" / "golden" / "kitchen_sink" / "openapi.yaml"
-    write_package(root / "kitchen_sink", generate_package(spec, "kitchen_sink"))
-    with uvicorn_server("tests.apps.kitchen_impl:create", extra_paths=(root,)) as base:
-        yield base
+def url(kitchen_url: str) -> str:
+    return kitchen_url
 
 
 def raw_request(url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
