@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from tests.support.reference_server import REPO, ReferenceServer
+from tests.conftest import run_contract
+from tests.support.reference_server import ReferenceServer
 
 
 def test_token_comes_from_the_environment_when_not_given(tmp_path: Path) -> None:
@@ -38,13 +37,7 @@ def test_without_any_token_a_random_one_is_generated_printed_and_required(tmp_pa
 
 def test_an_unusable_database_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-folder" / "agentos.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "generator.cli", "serve", "--token", "t", "--db", str(missing)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_contract("serve", "--token", "t", "--db", missing)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(missing) in result.stderr
@@ -58,13 +51,7 @@ def test_a_second_server_on_the_same_database_is_refused(tmp_path: Path) -> None
                 "/workflows/demo-parallel/runs", data={"message": "m", "background": "true"}
             )
             assert started.status_code == 202
-        second = subprocess.run(
-            [sys.executable, "-m", "generator.cli", "serve", "--token", "t", "--db", str(db)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        second = run_contract("serve", "--token", "t", "--db", db)
         assert second.returncode == 2
         assert "in use by another server" in second.stderr
         with first.client() as client:  # its active run was not taken for an interrupted one
