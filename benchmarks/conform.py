@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from conformance.checks import CHECK_NAMES  # noqa: E402
 from conformance.credentials import credential_headers  # noqa: E402
 from conformance.runner import Options, schemathesis_config  # noqa: E402
-from generator.loader import load_spec  # noqa: E402
+from generator.spec.loader import load_spec  # noqa: E402
 from tests.support.server import uvicorn_server  # noqa: E402
 
 SPEC = REPO / "tests" / "broken" / "contract.yaml"

@@ -50,8 +50,8 @@ def _status(code: object) -> str:
 def ours_surface(document: Path, work: Path, package: str, source: Path) -> list[Row]:
     """generate_package + write_package, import, create_app() (scaffold), and its routes."""
     sys.path.insert(0, str(source))
-    from generator.output import write_package
-    from generator.pipeline import generate_package
+    from generator.codegen.output import write_package
+    from generator.codegen.pipeline import generate_package
     from tests.support.roundtrip import app_surface
 
     write_package(work / package, generate_package(document, package))
@@ -233,8 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-corpus-"))
     source = REPO if args.rev is None else snapshot(args.rev, work / "source")
     sys.path.insert(0, str(source))
-    from generator.errors import ContractError
-    from generator.loader import load_spec
+    from generator.spec.errors import ContractError
+    from generator.spec.loader import load_spec
     from tests.support.roundtrip import spec_surface
 
     peer_python = ensure_peer_venv()

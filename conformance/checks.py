@@ -28,7 +28,9 @@ from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 from schemathesis.specs.openapi.checks import negative_data_rejection
 from schemathesis.specs.openapi.utils import coerce_wire_string
 
-from .credentials import HTTP_METHODS, security_of
+from generator.spec.openapi import HTTP_METHODS
+
+from .credentials import security_of
 from .failures import (
     AuthNotEnforced,
     AuthRejectedWrongly,

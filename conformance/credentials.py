@@ -8,9 +8,11 @@ operations are not judged on authentication.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from generator.spec.openapi import iter_operations, resolved
 
 AUTHORIZATION = "Authorization"
 # A credential no real server issues; deterministic so that a seed reproduces the probes.
@@ -89,7 +91,7 @@ def schemes(document: Mapping[str, Any]) -> dict[str, Scheme]:
     raw = components.get("securitySchemes", {}) if isinstance(components, dict) else {}
     result: dict[str, Scheme] = {}
     for name, definition in (raw or {}).items():
-        definition = _resolve(document, definition)
+        definition = resolved(document, definition)
         result[str(name)] = _scheme(str(name), definition if isinstance(definition, dict) else {})
     return result
 
@@ -103,18 +105,6 @@ def _scheme(name: str, definition: Mapping[str, Any]) -> Scheme:
     if kind == "apiKey" and definition.get("in") == "header" and definition.get("name"):
         return Scheme(name, "header", str(definition["name"]))
     return Scheme(name, "unsupported", None)
-
-
-def _resolve(document: Mapping[str, Any], value: Any) -> Any:
-    seen = 0
-    while isinstance(value, dict) and isinstance(value.get("$ref"), str) and seen < 16:
-        node: Any = document
-        for part in value["$ref"].lstrip("#/").split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            node = node.get(part) if isinstance(node, dict) else None
-        value = node
-        seen += 1
-    return value
 
 
 def security_of(document: Mapping[str, Any], operation: Mapping[str, Any]) -> Security:
@@ -135,8 +125,8 @@ def credential_headers(document: Mapping[str, Any], token: str | None) -> dict[s
     if not token:
         return {}
     used: list[Scheme] = []
-    for operation in iter_operations(document):
-        for group in security_of(document, operation).alternatives:
+    for ref in iter_operations(document):
+        for group in security_of(document, ref.operation).alternatives:
             used.extend(s for s in group if s not in used)
     headers: dict[str, str] = {}
     # Bearer before basic: one Authorization header can carry only one of them.
@@ -147,19 +137,6 @@ def credential_headers(document: Mapping[str, Any], token: str | None) -> dict[s
         if scheme.header and scheme.header not in headers:
             headers[scheme.header] = scheme.credential(token)
     return headers
-
-
-def iter_operations(document: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    paths = document.get("paths")
-    for item in (paths or {}).values() if isinstance(paths, dict) else ():
-        if not isinstance(item, dict):
-            continue
-        for method, operation in item.items():
-            if method in HTTP_METHODS and isinstance(operation, dict):
-                yield operation
-
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,6 @@ import pytest
 if TYPE_CHECKING:
     from .results import Finding, RunResult
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "contract conformance (conformance.plugin)")
@@ -94,7 +92,7 @@ class ContractSuite(pytest.Collector):
         return self.outcome
 
     def _run(self) -> RunResult | str:
-        from generator.errors import ContractError
+        from generator.spec.errors import ContractError
 
         from .report import write_reports
         from .runner import Unusable, check_server
@@ -123,18 +121,16 @@ class ContractSuite(pytest.Collector):
 
 def operation_labels(spec: Path) -> Iterator[str]:
     """`METHOD /path` for every operation, in document order (as Schemathesis labels them)."""
-    from generator.errors import ContractError
-    from generator.loader import load_spec
+    from generator.spec.errors import ContractError
+    from generator.spec.loader import load_spec
+    from generator.spec.openapi import iter_operations
 
     try:
         document = load_spec(spec).document
     except ContractError as exc:
         raise pytest.UsageError("; ".join(exc.lines())) from None
-    for path, item in (document.get("paths") or {}).items():
-        if isinstance(item, dict):
-            for method in item:
-                if method in HTTP_METHODS:
-                    yield f"{method.upper()} {path}"
+    for ref in iter_operations(document):
+        yield f"{ref.method.upper()} {ref.path}"
 
 
 class ContractFailure(Exception):

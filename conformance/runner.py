@@ -34,12 +34,12 @@ from urllib.parse import urlsplit
 
 import requests
 
-from generator.errors import EXIT_UNUSABLE, ContractError, UsageError
-from generator.loader import LoadedSpec, load_spec
-from generator.pointers import resolve_pointer
-from generator.validate import validate
+from generator.spec.errors import EXIT_UNUSABLE, ContractError, UsageError
+from generator.spec.loader import LoadedSpec, load_spec
+from generator.spec.openapi import iter_operations, resolved
+from generator.spec.validate import validate
 
-from .credentials import HTTP_METHODS, credential_headers, iter_operations, security_of
+from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
 from .progress import Progress
 from .reference import REFERENCE_PARAMS, ReferenceUnavailable, reference_server
@@ -230,37 +230,17 @@ def reference_defaults(pins: Sequence[Pin], document: Mapping[str, Any]) -> list
 
 def declared_parameters(document: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    paths = document.get("paths")
-    for item in paths.values() if isinstance(paths, dict) else ():
-        if not isinstance(item, dict):
-            continue
-        groups = [item.get("parameters", [])]
-        groups += [
-            op.get("parameters", [])
-            for m, op in item.items()
-            if m in HTTP_METHODS and isinstance(op, dict)
-        ]
-        for group in groups:
-            for parameter in group if isinstance(group, list) else []:
-                parameter = _deref(document, parameter)
+    for ref in iter_operations(document):
+        for group in (ref.item.get("parameters"), ref.operation.get("parameters")):
+            for raw in group if isinstance(group, list) else []:
+                parameter = resolved(document, raw, {})
                 if isinstance(parameter, dict) and "name" in parameter and "in" in parameter:
-                    schema = _deref(document, parameter.get("schema", {}))
+                    schema = resolved(document, parameter.get("schema", {}), {})
                     found.setdefault(
                         (str(parameter["in"]), str(parameter["name"])),
                         schema if isinstance(schema, dict) else {},
                     )
     return found
-
-
-def _deref(document: Mapping[str, Any], value: Any) -> Any:
-    for _ in range(16):
-        if not (isinstance(value, dict) and isinstance(value.get("$ref"), str)):
-            return value
-        ref: str = value["$ref"]
-        if not ref.startswith("#"):
-            return {}
-        value = resolve_pointer(document, ref[1:])
-    return value
 
 
 def typed_value(value: str, schema: Mapping[str, Any]) -> str | int | float:
@@ -416,7 +396,7 @@ def conform(
         for outcome in probes.run(planned, options.request_timeout):
             collector.probe(outcome)
     if token is None and any(
-        security_of(document, op).required for op in iter_operations(document)
+        security_of(document, ref.operation).required for ref in iter_operations(document)
     ):
         result.notes.append(
             "no --token: secured operations were checked only for their 401 answers"

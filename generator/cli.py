@@ -11,16 +11,16 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__
-from .config import load_config, package_for
-from .errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError
+from generator import __version__
+from generator.spec.config import load_config, package_for
+from generator.spec.errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from .loader import load_spec
-    from .validate import validate
+    from generator.spec.loader import load_spec
+    from generator.spec.validate import validate
 
     spec = load_spec(_spec_path(args), allow_remote_refs=args.allow_remote_refs)
     warnings = validate(spec)
@@ -32,9 +32,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from .output import ensure_parent_package, is_up_to_date, write_package
-    from .pipeline import STAGES, generate_package, generation_inputs
-    from .progress import Progress
+    from generator.codegen.output import ensure_parent_package, is_up_to_date, write_package
+    from generator.codegen.pipeline import STAGES, generate_package, generation_inputs
+    from generator.codegen.progress import Progress
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
@@ -59,8 +59,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .output import compare
-    from .pipeline import generate_package
+    from generator.codegen.output import compare
+    from generator.codegen.pipeline import generate_package
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
@@ -79,7 +79,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from .diff import run_diff
+    from generator.diff.command import run_diff
 
     return run_diff(args.old, args.new, output_format=args.format)
 

@@ -22,8 +22,8 @@ def run_contract(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedPro
 @pytest.fixture(scope="module")
 def kitchen_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The kitchen-sink golden contract, generated afresh and served by uvicorn on loopback."""
-    from generator.output import write_package
-    from generator.pipeline import generate_package
+    from generator.codegen.output import write_package
+    from generator.codegen.pipeline import generate_package
     from tests.support.server import uvicorn_server
 
     root = tmp_path_factory.mktemp("kitchen")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.diff_rules import REQUEST_SUBJECTS, RESPONSE_SUBJECTS, RULES, SCHEMA_ASPECTS
+from generator.diff.rules import REQUEST_SUBJECTS, RESPONSE_SUBJECTS, RULES, SCHEMA_ASPECTS
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -15,7 +15,7 @@ from conformance.progress import Progress
 from conformance.report import describe_phases, render_junit, render_summary
 from conformance.results import OperationCoverage, Redactor, RunResult
 from conformance.runner import parse_params, typed_value
-from generator.errors import UsageError
+from generator.spec.errors import UsageError
 
 KEYS = ("200", "4XX", "404", "default")
 

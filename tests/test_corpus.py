@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.errors import ContractError
-from generator.loader import load_spec
-from generator.output import write_package
-from generator.pipeline import generate_package
+from generator.codegen.output import write_package
+from generator.codegen.pipeline import generate_package
+from generator.spec.errors import ContractError
+from generator.spec.loader import load_spec
 from tests.conftest import SHARED
 from tests.support.roundtrip import app_surface, differences, spec_surface
 

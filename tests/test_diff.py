@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from generator import diff as diff_module
-from generator.diff import DiffResult, render_json, render_markdown, render_text
-from generator.diff_engine import compare_documents
-from generator.diff_rules import (
+from generator.diff import command as diff_module
+from generator.diff.command import DiffResult, render_json, render_markdown, render_text
+from generator.diff.engine import compare_documents
+from generator.diff.rules import (
     BREAKING,
     NON_BREAKING,
     REQUEST_SUBJECTS,
@@ -896,8 +896,8 @@ def _corpus_specs() -> list[Path]:
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus is not present")
 @pytest.mark.parametrize("path", _corpus_specs(), ids=lambda p: p.name)
 def test_corpus_spec_against_itself_and_without_its_first_path(path: Path) -> None:
-    from generator.errors import ContractError
-    from generator.loader import load_spec
+    from generator.spec.errors import ContractError
+    from generator.spec.loader import load_spec
 
     try:
         document = load_spec(path).document

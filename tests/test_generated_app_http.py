@@ -10,8 +10,8 @@ import httpx
 import pytest
 import yaml
 
-from generator.output import write_package
-from generator.pipeline import generate_package
+from generator.codegen.output import write_package
+from generator.codegen.pipeline import generate_package
 from tests.conftest import SHARED
 from tests.support.server import uvicorn_server
 

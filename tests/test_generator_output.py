@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.output import existing_files, write_package
-from generator.pipeline import generate_package
+from generator.codegen.output import existing_files, write_package
+from generator.codegen.pipeline import generate_package
 from tests.conftest import REPO, run_contract
 
 GOLDEN = REPO / "tests" / "golden"
@@ -174,7 +174,7 @@ def test_golden_output_passes_ruff_and_mypy(case: str, tmp_path: Path) -> None:
 def test_models_are_reused_only_from_an_untouched_previous_generation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from generator import pipeline
+    from generator.codegen import pipeline
 
     spec = tmp_path / "agentos.yaml"
     shutil.copy(SPEC, spec)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import bundle
-from generator.errors import ContractError, UnreadableSpec
-from generator.loader import load_spec
-from generator.pipeline import generate_package
+from generator.codegen.pipeline import generate_package
+from generator.spec import bundle
+from generator.spec.errors import ContractError, UnreadableSpec
+from generator.spec.loader import load_spec
 from tests.conftest import run_contract
 
 ITEM = {"type": "object", "properties": {"id": {"type": "integer"}}}

@@ -17,9 +17,9 @@ from fastapi.openapi.utils import get_openapi
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from generator.errors import ContractError
-from generator.output import write_package
-from generator.pipeline import generate_package
+from generator.codegen.output import write_package
+from generator.codegen.pipeline import generate_package
+from generator.spec.errors import ContractError
 
 MARKER = Path("/tmp/contract-injection-marker")  # noqa: S108 - what a payload would create
 PAYLOADS = [

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from generator.names import pascal_case, snake_case, unique
-from generator.output import write_package
-from generator.pipeline import generate_package
+from generator.codegen.names import pascal_case, snake_case, unique
+from generator.codegen.output import write_package
+from generator.codegen.pipeline import generate_package
 from tests.conftest import REPO
 from tests.support.server import uvicorn_server
 

@@ -9,46 +9,33 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from generator.spec.openapi import iter_operations, resolved
+
 Surface = dict[tuple[str, str], dict[str, Any]]
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 _TEMPLATE = re.compile(r"{([^{}]+)}")
 
 
-def _deref(document: dict[str, Any], value: Any) -> Any:
-    while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-        node: Any = document
-        for token in value["$ref"].partition("#")[2].lstrip("/").split("/"):
-            node = node[token.replace("~1", "/").replace("~0", "~")]
-        value = node
-    return value
-
-
 def spec_surface(document: dict[str, Any]) -> Surface:
     surface: Surface = {}
-    for path, raw_item in (document.get("paths") or {}).items():
-        item = _deref(document, raw_item)
-        for method in METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            params: dict[tuple[str, str], bool] = {}
-            for source in (item, operation):
-                for raw in source.get("parameters") or []:
-                    param = _deref(document, raw)
-                    if param["in"] == "header" and param["name"].lower() in IGNORED_HEADERS:
-                        continue
-                    params[(param["name"], param["in"])] = (
-                        bool(param.get("required")) or param["in"] == "path"
-                    )
-            statuses = {
-                str(s).upper() if str(s)[0].isdigit() else "default"
-                for s in (operation.get("responses") or {})
-            } or {"default"}
-            surface[(path, method.upper())] = {
-                "parameters": {(n, i, r) for (n, i), r in params.items()},
-                "statuses": statuses,
-            }
+    for ref in iter_operations(document):
+        params: dict[tuple[str, str], bool] = {}
+        for source in (ref.item, ref.operation):
+            for raw in source.get("parameters") or []:
+                param = resolved(document, raw)
+                if param["in"] == "header" and param["name"].lower() in IGNORED_HEADERS:
+                    continue
+                params[(param["name"], param["in"])] = (
+                    bool(param.get("required")) or param["in"] == "path"
+                )
+        statuses = {
+            str(s).upper() if str(s)[0].isdigit() else "default"
+            for s in (ref.operation.get("responses") or {})
+        } or {"default"}
+        surface[(ref.path, ref.method.upper())] = {
+            "parameters": {(n, i, r) for (n, i), r in params.items()},
+            "statuses": statuses,
+        }
     return surface
 
 

@@ -6,13 +6,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from . import ir
-from .errors import Diagnostic, UnsupportedSpec
-from .loader import LoadedSpec
-from .names import pascal_case, snake_case, unique
-from .pointers import escape_pointer, is_missing, resolve_pointer
+from generator.codegen import ir
+from generator.codegen.names import pascal_case, snake_case, unique
+from generator.spec.errors import Diagnostic, UnsupportedSpec
+from generator.spec.loader import LoadedSpec
+from generator.spec.openapi import HTTP_METHODS, follow_refs
+from generator.spec.pointers import escape_pointer
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # OpenAPI says these header parameters are ignored: the HTTP layer owns them.
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _KEY_LOCATIONS = ("header", "query", "cookie")
@@ -50,18 +50,11 @@ class _Builder:
 
     def deref(self, value: Any, pointer: str) -> tuple[Any, str]:
         """Follow `$ref` chains to the object and its pointer (check_refs made them all local)."""
-        seen: set[str] = set()
-        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
-            ref = value["$ref"]
-            if ref in seen:
-                self.problems.append(Diagnostic(self.spec.name, pointer, f"$ref cycle at {ref!r}"))
-                return {}, pointer
-            seen.add(ref)
-            pointer = ref.partition("#")[2]
-            value = resolve_pointer(self.doc, pointer)
-            if is_missing(value):
-                return {}, pointer
-        return value, pointer
+        end = follow_refs(self.doc, value, pointer)
+        if end.cycle:
+            ref = end.value["$ref"]
+            self.problems.append(Diagnostic(self.spec.name, end.pointer, f"$ref cycle at {ref!r}"))
+        return (end.value, end.pointer) if end.complete else ({}, end.pointer)
 
     # -- operations --------------------------------------------------------------------------
 

@@ -17,10 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
-from .diff_engine import compare_documents
-from .diff_rules import BREAKING, NON_BREAKING, Change
-from .errors import EXIT_FAILED, EXIT_OK, ContractError, Diagnostic, UnreadableSpec, UsageError
-from .loader import load_spec
+from generator.diff.engine import compare_documents
+from generator.diff.rules import BREAKING, NON_BREAKING, Change
+from generator.spec.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    ContractError,
+    Diagnostic,
+    UnreadableSpec,
+    UsageError,
+)
+from generator.spec.loader import load_spec
 
 FORMATS = ("text", "json", "markdown")
 GIT_PREFIX = "git:"

@@ -15,10 +15,11 @@ from typing import Any
 
 import jinja2
 
-from . import __version__, ir
-from .errors import ContractError
+from generator import __version__
+from generator.codegen import ir
+from generator.spec.errors import ContractError
 
-_TEMPLATES = Path(__file__).parent / "templates"
+_TEMPLATES = Path(__file__).parents[1] / "templates"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SCALARS = frozenset({"str", "int", "float", "bool"})
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})

@@ -16,8 +16,8 @@ from datamodel_code_generator import generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
-from .errors import UnsupportedSpec
-from .names import pascal_case
+from generator.codegen.names import pascal_case
+from generator.spec.errors import UnsupportedSpec
 
 # Pinned so that the same spec always gives the same models, whatever the library's defaults become.
 _OPTIONS: dict[str, Any] = {

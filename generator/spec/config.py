@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UsageError
+from generator.spec.errors import UsageError
 
 
 @dataclass(frozen=True, slots=True)

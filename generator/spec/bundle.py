@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .errors import Diagnostic, UnsupportedSpec
-from .pointers import escape_pointer, is_missing, resolve_pointer
+from generator.spec.errors import Diagnostic, UnsupportedSpec
+from generator.spec.pointers import escape_pointer, is_missing, resolve_pointer
 
 Parse = Callable[[str, bytes], Any]  # (label used in messages and to pick JSON/YAML, raw bytes)
 REMOTE_TIMEOUT_SECONDS = 10.0

@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from .bundle import Bundler
-from .errors import Diagnostic, UnreadableSpec, UnsupportedSpec
-from .pointers import MISSING, escape_pointer, resolve_pointer
+from generator.spec.bundle import Bundler
+from generator.spec.errors import Diagnostic, UnreadableSpec, UnsupportedSpec
+from generator.spec.pointers import MISSING, escape_pointer, resolve_pointer
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
 # Expanded node count of the YAML graph: aliases may share nodes, but a document that expands to

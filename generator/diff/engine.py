@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from .diff_rules import (
+from generator.diff.rules import (
     BREAKING,
     CHANGEABLE,
     LOWER_BOUNDS,
@@ -27,9 +27,9 @@ from .diff_rules import (
     Direction,
     subject_rule,
 )
-from .pointers import escape_pointer, is_missing, resolve_pointer
+from generator.spec.openapi import HTTP_METHODS, follow_refs
+from generator.spec.pointers import escape_pointer
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PATH_PARAMETER = re.compile(r"\{([^{}/]*)\}")
 _MAX_REF_HOPS = 64
 _MAX_DEPTH = 64
@@ -94,19 +94,8 @@ class _Doc:
 
     def resolve(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow a `$ref` chain to the object and its pointer; sibling keys (3.1) win."""
-        hops = 0
-        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
-            ref: str = node["$ref"]
-            if not ref.startswith("#") or hops >= _MAX_REF_HOPS:
-                break
-            target = resolve_pointer(self.root, ref[1:])
-            if is_missing(target):
-                break
-            hops += 1
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            node = {**target, **siblings} if siblings and isinstance(target, dict) else target
-            pointer = ref[1:]
-        return node, pointer
+        end = follow_refs(self.root, node, pointer, siblings_win=True)
+        return end.value, end.pointer
 
     def get(self, node: Any, key: str, pointer: str) -> tuple[Any, str]:
         """The resolved child `key` of a mapping, with its pointer; None when absent."""

@@ -8,15 +8,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
-from .loader import load_spec
-from .modelgen import GeneratedModels, models_key, reuse_models, start_models
-from .names import pascal_case
-from .output import previous_file, with_manifest
-from .parse import build_api
-from .progress import QUIET, Progress
-from .render import Renderer, format_python
-from .validate import validate
+from generator import __version__
+from generator.codegen.modelgen import GeneratedModels, models_key, reuse_models, start_models
+from generator.codegen.names import pascal_case
+from generator.codegen.output import previous_file, with_manifest
+from generator.codegen.parse import build_api
+from generator.codegen.progress import QUIET, Progress
+from generator.codegen.render import Renderer, format_python
+from generator.spec.loader import load_spec
+from generator.spec.validate import validate
 
 
 def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
@@ -31,30 +31,16 @@ def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
     }
 
 
-_GENERATION_MODULES = (
-    "__init__",
-    "bundle",
-    "errors",
-    "ir",
-    "loader",
-    "modelgen",
-    "names",
-    "output",
-    "parse",
-    "pipeline",
-    "pointers",
-    "render",
-    "validate",
-)
+# What generation reads besides the spec (the diff and the CLI are not part of it).
+_GENERATION_SOURCES = ("__init__.py", "spec/*.py", "codegen/*.py", "templates/**/*.jinja")
 
 
 @functools.cache
 def _generator_digest() -> str:
     """The generator's own code and templates: a changed generator must not skip regeneration."""
-    root = Path(__file__).parent
+    root = Path(__file__).parents[1]
     digest = hashlib.sha256()
-    modules = [root / f"{name}.py" for name in _GENERATION_MODULES]
-    for path in sorted([*modules, *root.glob("templates/**/*.jinja")]):
+    for path in sorted(path for pattern in _GENERATION_SOURCES for path in root.glob(pattern)):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

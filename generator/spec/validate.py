@@ -15,9 +15,9 @@ from typing import Any
 
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
-from .errors import Diagnostic, InvalidSpec
-from .loader import LoadedSpec
-from .pointers import escape_pointer
+from generator.spec.errors import Diagnostic, InvalidSpec
+from generator.spec.loader import LoadedSpec
+from generator.spec.pointers import escape_pointer
 
 MAX_REPORTED = 50
 MAX_MESSAGE = 160

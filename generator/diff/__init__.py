@@ -1,0 +1,1 @@
+"""`contract diff`: compare two contracts and classify every change."""
