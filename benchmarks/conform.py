@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from conformance.checks import CHECK_NAMES  # noqa: E402
 from conformance.credentials import credential_headers  # noqa: E402
 from conformance.runner import Options, schemathesis_config  # noqa: E402
+from generator.spec.config import TOKEN_VARIABLE  # noqa: E402
 from generator.spec.loader import load_spec  # noqa: E402
 from tests.support.server import uvicorn_server  # noqa: E402
 
@@ -72,7 +73,7 @@ def main() -> int:
 
     document = load_spec(SPEC).document
     options = Options(args.max_examples, args.seed, 1, 10.0)
-    environment = {k: v for k, v in os.environ.items() if k != "CONTRACT_TOKEN"}
+    environment = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
     with tempfile.TemporaryDirectory(prefix="bench-conform-") as scratch:
         log = Path(scratch) / "requests.log"
         server_env = {"CONFORMANCE_TEST_TOKEN": TOKEN, "CONFORMANCE_REQUEST_LOG": str(log)}

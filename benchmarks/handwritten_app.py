@@ -1,6 +1,6 @@
-"""The peer for benchmarks/serve.py: the same reference runtime behind hand-written FastAPI routes.
+"""The peer for benchmarks/serve.py: the same reference executor behind hand-written FastAPI routes.
 
-Same store, runtime, bodies and statuses as the generated app + reference; what differs is only
+Same store, executor, bodies and statuses as the generated app + reference; what differs is only
 the layer the generator writes (security guard, declared-response rendering, error mapping).
 Routes are written the way a careful FastAPI user would: a bearer dependency with a constant-time
 comparison, path parameters, responses serialised straight from the pydantic models.
@@ -9,7 +9,6 @@ comparison, path parameters, responses serialised straight from the pydantic mod
 from __future__ import annotations
 
 import hmac
-import os
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -17,8 +16,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import JSONResponse, Response
 
-from reference.app import DB_VARIABLE, DEFAULT_DB, TOKEN_VARIABLE, attach_runtime, build_runtime
-from reference.runtime import RunNotActive, RunNotFound, Runtime, WorkflowNotFound
+from reference.app import attach_executor, build_executor
+from reference.executor import RunNotActive, RunNotFound, WorkflowExecutor, WorkflowNotFound
 from reference.views import run_started, run_view
 
 bearer = HTTPBearer(auto_error=False)
@@ -33,7 +32,7 @@ def _error(status: int, detail: str, code: str, headers: dict[str, str] | None =
 
 
 def create(db_path: str, token: str) -> FastAPI:
-    runtime: Runtime = build_runtime(db_path)
+    executor: WorkflowExecutor = build_executor(db_path)
     expected = token.encode()
     app = FastAPI()
 
@@ -57,14 +56,14 @@ def create(db_path: str, token: str) -> FastAPI:
         if "message" not in form:
             return _error(422, "message: Field required", "VALIDATION_ERROR")
         try:
-            record = await runtime.start(workflow_id, message=form["message"][0])
+            record = await executor.start(workflow_id, message=form["message"][0])
         except WorkflowNotFound:
             return _error(404, f"workflow {workflow_id!r} not found", "WORKFLOW_NOT_FOUND")
         if form.get("background", ["false"])[0].lower() == "true":
             return Response(
                 run_started(record).model_dump_json(), 202, media_type="application/json"
             )
-        finished = await runtime.wait(record.run_id)
+        finished = await executor.wait(record.run_id)
         return Response(run_view(finished).model_dump_json(), media_type="application/json")
 
     @app.post(
@@ -72,7 +71,7 @@ def create(db_path: str, token: str) -> FastAPI:
     )
     async def cancel_workflow_run(workflow_id: str, run_id: str) -> Response:
         try:
-            record = await runtime.cancel(workflow_id, run_id)
+            record = await executor.cancel(workflow_id, run_id)
         except WorkflowNotFound:
             return _error(404, f"workflow {workflow_id!r} not found", "WORKFLOW_NOT_FOUND")
         except RunNotFound:
@@ -82,8 +81,4 @@ def create(db_path: str, token: str) -> FastAPI:
             return _error(400, detail, "RUN_NOT_ACTIVE")
         return Response(run_view(record).model_dump_json(), media_type="application/json")
 
-    return attach_runtime(app, runtime)
-
-
-def create_from_env() -> FastAPI:
-    return create(os.environ.get(DB_VARIABLE) or str(DEFAULT_DB), os.environ[TOKEN_VARIABLE])
+    return attach_executor(app, executor)

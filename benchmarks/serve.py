@@ -1,6 +1,6 @@
 """Cancel endpoint throughput and latency: generated app + reference vs a hand-written FastAPI app.
 
-Both peers run the same reference runtime on their own SQLite file, each in its own uvicorn
+Both peers run the same reference executor on their own SQLite file, each in its own uvicorn
 process on 127.0.0.1 (h11, no access log), measured in the same run, in alternating order, by a
 raw keep-alive HTTP/1.1 client (benchmarks/loadgen.py) so the client costs little.
 
@@ -24,9 +24,7 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,16 +34,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.loadgen import Connection, Reply  # noqa: E402
+from generator.launch import ServerProcess, free_port  # noqa: E402
+from generator.spec.config import TOKEN_VARIABLE  # noqa: E402
 
 PEERS = {
-    "generated": "reference.app:create_from_env",
-    "handwritten": "benchmarks.handwritten_app:create_from_env",
+    "generated": "benchmarks.factories:generated",
+    "handwritten": "benchmarks.factories:handwritten",
 }
 WORKFLOW = "demo-parallel"
 FORM = "application/x-www-form-urlencoded"
@@ -69,35 +67,17 @@ class Sample:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def server(factory: str, db: Path, token: str) -> Iterator[str]:
     port = free_port()
-    env = dict(os.environ, AGENTOS_DB=str(db), CONTRACT_TOKEN=token, PYTHONPATH=str(REPO))
+    env = dict(os.environ, BENCH_DB=str(db), PYTHONPATH=str(REPO))
+    env[TOKEN_VARIABLE] = token
     command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(command, cwd=REPO, env=env)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{factory} did not start") from None
-                time.sleep(0.05)
+    log = db.with_suffix(".log")
+    with ServerProcess(command, url=url, log=log, env=env, cwd=REPO):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 async def load(

@@ -92,6 +92,7 @@ class ContractSuite(pytest.Collector):
         return self.outcome
 
     def _run(self) -> RunResult | str:
+        from generator.spec.config import configured_token
         from generator.spec.errors import ContractError
 
         from .report import write_reports
@@ -102,7 +103,7 @@ class ContractSuite(pytest.Collector):
             result = check_server(
                 self.spec,
                 option("contract_url"),
-                option("contract_token"),
+                configured_token(option("contract_token")),
                 option("contract_param"),
                 option("contract_max_examples"),
                 option("contract_seed"),

@@ -21,7 +21,6 @@ A request that exceeds the timeout is a finding; a server that cannot be reached
 from __future__ import annotations
 
 import copy
-import os
 import secrets
 import shlex
 import sys
@@ -42,7 +41,6 @@ from generator.spec.validate import validate
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
 from .progress import Progress
-from .reference import REFERENCE_PARAMS, ReferenceUnavailable, reference_server
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
 
 if TYPE_CHECKING:
@@ -57,7 +55,6 @@ LOCATIONS = ("path", "query", "header", "cookie")
 PREFLIGHT_CONNECT_TIMEOUT = 3.0
 PREFLIGHT_READ_TIMEOUT = 5.0
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
-TOKEN_VARIABLE = "CONTRACT_TOKEN"  # noqa: S105 - the variable name
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +81,7 @@ class Pin:
 
 def run_conformance(
     spec: Path,
-    url: str | None,
+    url: str,
     token: str | None,
     params: list[str],
     max_examples: int,
@@ -92,20 +89,27 @@ def run_conformance(
     workers: int,
     request_timeout: float,
     report_dir: Path | None,
+    *,
+    default_params: Sequence[str] = (),
+    embedded: bool = False,
 ) -> int:
     """Exit 0 conformant, 1 violations found, 2 usage, schema or connection error."""
     from .report import render_summary, write_reports
 
-    if token and url is None:
-        print(
-            "contract conform: --token is ignored without --url "
-            "(the embedded reference gets a fresh one)",
-            file=sys.stderr,
-        )
     progress = Progress()
     try:
         result = check_server(
-            spec, url, token, params, max_examples, seed, workers, request_timeout, progress
+            spec,
+            url,
+            token,
+            params,
+            max_examples,
+            seed,
+            workers,
+            request_timeout,
+            progress,
+            default_params=default_params,
+            embedded=embedded,
         )
     except ContractError as exc:
         progress.close()
@@ -128,12 +132,12 @@ def run_conformance(
 
 
 class Unusable(Exception):
-    """The server cannot be checked at all (unreachable, or the reference did not start)."""
+    """The server cannot be checked at all (it is unreachable, or the URL is not a base URL)."""
 
 
 def check_server(
     spec: Path,
-    url: str | None,
+    url: str,
     token: str | None,
     params: Sequence[str],
     max_examples: int,
@@ -141,37 +145,35 @@ def check_server(
     workers: int,
     request_timeout: float,
     progress: Progress | None = None,
+    *,
+    default_params: Sequence[str] = (),
+    embedded: bool = False,
 ) -> RunResult:
-    """The whole suite against `url` (or the embedded reference when None), as data.
+    """The whole suite against `url`, as data.
 
-    Raises ContractError for unusable input and Unusable when there is no server to check.
+    `default_params` are pinned where the spec declares the parameter and `params` does not name
+    it (the embedded reference's demo values). Raises ContractError for unusable input and
+    Unusable when there is no server to check.
     """
     progress = progress or Progress(enabled=False)
     options = make_options(max_examples, seed, workers, request_timeout)
     loaded = load_spec(spec)
     validate(loaded)
     pins = parse_params(params, loaded.document)
-    if url is not None:
-        url = url.rstrip("/") or url
-        problem = preflight(url)
-        if problem:
-            raise Unusable(problem)
-        token = token or os.environ.get(TOKEN_VARIABLE) or None
-        return conform(loaded, url=url, token=token, pins=pins, options=options, progress=progress)
-    pins += reference_defaults(pins, loaded.document)
-    try:
-        with reference_server() as served:
-            return conform(
-                loaded,
-                url=served.url,
-                token=served.token,
-                pins=pins,
-                options=options,
-                progress=progress,
-                embedded=True,
-            )
-    except ReferenceUnavailable as exc:
-        raise Unusable(str(exc)) from None
+    pins += default_pins(pins, default_params, loaded.document)
+    url = url.rstrip("/") or url
+    problem = preflight(url)
+    if problem:
+        raise Unusable(problem)
+    return conform(
+        loaded,
+        url=url,
+        token=token,
+        pins=pins,
+        options=options,
+        progress=progress,
+        embedded=embedded,
+    )
 
 
 def _fail(message: str) -> int:
@@ -214,12 +216,14 @@ def parse_params(params: Iterable[str], document: Mapping[str, Any]) -> list[Pin
     return list(pins.values())
 
 
-def reference_defaults(pins: Sequence[Pin], document: Mapping[str, Any]) -> list[Pin]:
-    """The reference's demo values for parameters the user did not pin and the spec declares."""
+def default_pins(
+    pins: Sequence[Pin], defaults: Iterable[str], document: Mapping[str, Any]
+) -> list[Pin]:
+    """`LOCATION.NAME=VALUE` defaults for parameters the spec declares and no pin names."""
     chosen = {p.key for p in pins}
     declared = declared_parameters(document)
     extra: list[Pin] = []
-    for raw in REFERENCE_PARAMS:
+    for raw in defaults:
         target, _, value = raw.partition("=")
         location, _, name = target.partition(".")
         schema = declared.get((location, name))

@@ -6,13 +6,15 @@ No logic lives here: each command calls one function and maps its outcome to an 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from generator import __version__
-from generator.spec.config import load_config, package_for
+from generator.spec.config import TOKEN_VARIABLE, configured_token, load_config, package_for
 from generator.spec.errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -85,25 +87,60 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from reference.serve import serve
+    from reference.serve import ReferenceDidNotStart, serve
 
-    return serve(host=args.host, port=args.port, token=args.token, db=args.db)
+    token = configured_token(args.token)
+    if token is None:
+        token = secrets.token_urlsafe(32)
+        print(
+            f"contract serve: no --token or ${TOKEN_VARIABLE} given; "
+            f"clients must send 'Authorization: Bearer {token}'",
+            flush=True,
+        )
+    try:
+        started = serve(host=args.host, port=args.port, token=token, db=args.db)
+    except ReferenceDidNotStart as exc:
+        print(f"contract serve: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    return EXIT_OK if started else EXIT_FAILED
 
 
 def _conform(args: argparse.Namespace) -> int:
     from conformance.runner import run_conformance
 
-    return run_conformance(
-        spec=_spec_path(args),
-        url=args.url,
-        token=args.token,
-        params=args.param,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        workers=args.workers,
-        request_timeout=args.request_timeout,
-        report_dir=Path(args.report) if args.report else None,
-    )
+    def against(url: str, token: str | None, **embedded: Any) -> int:
+        return run_conformance(
+            spec=_spec_path(args),
+            url=url,
+            token=token,
+            params=args.param,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            workers=args.workers,
+            request_timeout=args.request_timeout,
+            report_dir=Path(args.report) if args.report else None,
+            **embedded,
+        )
+
+    if args.url is not None:
+        return against(args.url, configured_token(args.token))
+    from reference.embedded import embedded_reference
+    from reference.serve import ReferenceDidNotStart
+
+    if args.token:
+        print(
+            "contract conform: --token is ignored without --url "
+            "(the embedded reference gets a fresh one)",
+            file=sys.stderr,
+        )
+    try:
+        with embedded_reference() as reference:
+            return against(
+                reference.url, reference.token, default_params=reference.params, embedded=True
+            )
+    except ReferenceDidNotStart as exc:
+        print(f"contract conform: the embedded reference did not start: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
 
 
 def _spec_path(args: argparse.Namespace) -> Path:

@@ -1,5 +1,5 @@
 """The reference implementation of the AgentOS contract, built only on `generated.agentos`.
 
-store (SQLite) -> runtime (asyncio runs, cancel) -> service (AgentosApi) -> app (create_app)
+store (SQLite) -> executor (asyncio runs, cancel) -> service (AgentosApi) -> app (create_app)
 -> serve (`contract serve`).
 """

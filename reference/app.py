@@ -1,12 +1,11 @@
-"""Assemble the reference server: store, runtime and implementation behind the generated app.
+"""Assemble the reference server: store, executor and implementation behind the generated app.
 
-`create(db_path, token)` is the factory for code and tests; `create_from_env` is the
-zero-argument factory for `uvicorn --factory reference.app:create_from_env`.
+`create(db_path, token)` is the factory; `contract serve` and the embedded reference of
+`contract conform` (reference.embedded) call it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -16,27 +15,27 @@ from fastapi import FastAPI
 
 from generated.agentos import create_app
 
-from .runtime import Runtime
+from .executor import WorkflowExecutor
 from .service import ReferenceAgentOS
 from .store import Store
 from .workflows import Workflow, demo_workflows
 
-DB_VARIABLE = "AGENTOS_DB"
-TOKEN_VARIABLE = "CONTRACT_TOKEN"  # noqa: S105 - a variable name, not a secret
 DEFAULT_DB = Path("agentos.db")
 
 Lifespan = Callable[[Any], AbstractAsyncContextManager[Any]]
 
 
-def build_runtime(db_path: Path | str, workflows: tuple[Workflow, ...] | None = None) -> Runtime:
+def build_executor(
+    db_path: Path | str, workflows: tuple[Workflow, ...] | None = None
+) -> WorkflowExecutor:
     """Open the store, mark runs the last process left active as ERROR, register workflows."""
-    runtime = Runtime(Store.open(Path(db_path)), workflows or demo_workflows())
-    runtime.recover()
-    return runtime
+    executor = WorkflowExecutor(Store.open(Path(db_path)), workflows or demo_workflows())
+    executor.recover()
+    return executor
 
 
-def attach_runtime(app: FastAPI, runtime: Runtime) -> FastAPI:
-    """Stop the runtime (runs are interrupted, cleanup runs, the store closes) at app shutdown."""
+def attach_executor(app: FastAPI, executor: WorkflowExecutor) -> FastAPI:
+    """Stop the executor (runs are interrupted, cleanup runs, the store closes) at app shutdown."""
     previous: Lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -45,7 +44,7 @@ def attach_runtime(app: FastAPI, runtime: Runtime) -> FastAPI:
             try:
                 yield state
             finally:
-                await runtime.shutdown()
+                await executor.shutdown()
 
     app.router.lifespan_context = lifespan
     return app
@@ -60,10 +59,5 @@ def create(
     """The reference AgentOS app on the SQLite file `db_path`, admitting only `token`."""
     if not token:
         raise ValueError("a bearer token is required: the reference never serves unauthenticated")
-    runtime = build_runtime(db_path, workflows)
-    return attach_runtime(create_app(ReferenceAgentOS(runtime), token=token), runtime)
-
-
-def create_from_env() -> FastAPI:
-    """`create` configured by $AGENTOS_DB (default agentos.db) and $CONTRACT_TOKEN (required)."""
-    return create(os.environ.get(DB_VARIABLE) or DEFAULT_DB, os.environ.get(TOKEN_VARIABLE))
+    executor = build_executor(db_path, workflows)
+    return attach_executor(create_app(ReferenceAgentOS(executor), token=token), executor)

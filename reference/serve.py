@@ -2,46 +2,37 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import sqlite3
-import sys
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
-from .app import DEFAULT_DB, TOKEN_VARIABLE, create
+from .app import DEFAULT_DB, create
+from .workflows import Workflow
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_UNUSABLE = 2
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
-def resolve_token(token: str | None) -> tuple[str, bool]:
-    """--token, else $CONTRACT_TOKEN, else a fresh random one; and whether it was generated."""
-    for candidate in (token, os.environ.get(TOKEN_VARIABLE)):
-        if candidate and candidate.strip():
-            return candidate.strip(), False
-    return secrets.token_urlsafe(32), True
+class ReferenceDidNotStart(Exception):
+    """The reference cannot serve (its database, its configuration); the message is one line."""
 
 
-def serve(host: str, port: int, token: str | None, db: Path | None) -> int:
-    """Serve until interrupted; the exit code for `contract serve`."""
-    bearer, generated = resolve_token(token)
+def open_app(db: Path | None, token: str, workflows: tuple[Workflow, ...] | None = None) -> FastAPI:
+    """The reference app on `db` (default agentos.db), or ReferenceDidNotStart with the reason."""
     database = db if db is not None else DEFAULT_DB
     try:
-        app = create(database, bearer)
-    except (sqlite3.Error, OSError, ValueError) as exc:
-        print(f"contract serve: cannot open the run database {database}: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    if generated:
-        print(
-            f"contract serve: no --token or ${TOKEN_VARIABLE} given; "
-            f"clients must send 'Authorization: Bearer {bearer}'",
-            flush=True,
-        )
-    print(f"contract serve: runs are stored in {database}", flush=True)
+        return create(database, token, workflows=workflows)
+    except (sqlite3.Error, OSError) as exc:
+        raise ReferenceDidNotStart(f"cannot open the run database {database}: {exc}") from None
+    except ValueError as exc:
+        raise ReferenceDidNotStart(str(exc)) from None
+
+
+def serve(host: str, port: int, token: str, db: Path | None) -> bool:
+    """Serve until interrupted; False when uvicorn could not start (the port is taken, say)."""
+    app = open_app(db, token)
+    print(f"contract serve: runs are stored in {db or DEFAULT_DB}", flush=True)
     config = uvicorn.Config(
         app,
         host=host,
@@ -52,7 +43,6 @@ def serve(host: str, port: int, token: str | None, db: Path | None) -> int:
     server = uvicorn.Server(config)
     try:
         server.run()
-    except SystemExit as exc:  # uvicorn exits this way when it cannot bind
-        code = exc.code if isinstance(exc.code, int) else EXIT_FAILED
-        return code or EXIT_FAILED
-    return EXIT_OK if server.started else EXIT_FAILED
+    except SystemExit:  # uvicorn exits this way when it cannot bind
+        return False
+    return bool(server.started)

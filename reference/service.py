@@ -1,4 +1,4 @@
-"""The reference implementation of `AgentosApi`: the runtime's outcomes as declared responses."""
+"""The reference implementation of `AgentosApi`: the executor's outcomes as declared responses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from generated.agentos import AgentosApi
 from generated.agentos import responses as r
 from generated.agentos.models import BadRequestResponse, BodyCreateWorkflowRun, NotFoundResponse
 
-from .runtime import RunNotActive, RunNotFound, Runtime, WorkflowNotFound
+from .executor import RunNotActive, RunNotFound, WorkflowExecutor, WorkflowNotFound
 from .views import run_started, run_view, workflow_summary
 
 
@@ -28,18 +28,18 @@ def run_not_active(error: RunNotActive) -> BadRequestResponse:
 
 
 class ReferenceAgentOS(AgentosApi):
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, executor: WorkflowExecutor) -> None:
+        self.executor = executor
 
     async def get_workflows(self) -> r.GetWorkflowsResponse:
-        workflows = self.runtime.workflows.values()
+        workflows = self.executor.workflows.values()
         return r.GetWorkflows200(body=[workflow_summary(workflow) for workflow in workflows])
 
     async def create_workflow_run(
         self, *, workflow_id: str, body: BodyCreateWorkflowRun
     ) -> r.CreateWorkflowRunResponse:
         try:
-            record = await self.runtime.start(
+            record = await self.executor.start(
                 workflow_id,
                 message=body.message,
                 session_id=body.session_id,
@@ -49,14 +49,14 @@ class ReferenceAgentOS(AgentosApi):
             return r.CreateWorkflowRun404(body=workflow_not_found(workflow_id))
         if body.background:
             return r.CreateWorkflowRun202(body=run_started(record))
-        finished = await self.runtime.wait(record.run_id)
+        finished = await self.executor.wait(record.run_id)
         return r.CreateWorkflowRun200(body=run_view(finished))
 
     async def get_workflow_run(
         self, *, workflow_id: str, run_id: str, session_id: str | None = None
     ) -> r.GetWorkflowRunResponse:
         try:
-            record = await self.runtime.get(workflow_id, run_id, session_id=session_id)
+            record = await self.executor.get(workflow_id, run_id, session_id=session_id)
         except WorkflowNotFound:
             return r.GetWorkflowRun404(body=workflow_not_found(workflow_id))
         except RunNotFound:
@@ -67,7 +67,7 @@ class ReferenceAgentOS(AgentosApi):
         self, *, workflow_id: str, run_id: str
     ) -> r.CancelWorkflowRunResponse:
         try:
-            record = await self.runtime.cancel(workflow_id, run_id)
+            record = await self.executor.cancel(workflow_id, run_id)
         except WorkflowNotFound:
             return r.CancelWorkflowRun404(body=workflow_not_found(workflow_id))
         except RunNotFound:

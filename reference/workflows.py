@@ -1,6 +1,6 @@
 """What a workflow is (steps and parallel groups of steps) and the two demo workflows.
 
-A step is an async function plus an optional async cleanup; the runtime always runs the cleanup
+A step is an async function plus an optional async cleanup; the executor always runs the cleanup
 once the step has started, whether it completed, failed or was cancelled.
 """
 

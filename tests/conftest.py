@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from generator.launch import contract_command
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-CONTRACT = [sys.executable, "-m", "generator.cli"]
+CONTRACT = contract_command()
 
 
 def run_contract(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

@@ -46,6 +46,6 @@ def test_a_reference_that_cannot_start_is_exit_2_with_its_reason() -> None:
     done = run_conform("--max-examples", "5", env={"AGENTOS_DEMO_STEP_SECONDS": "-1"})
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
-    assert line.startswith("contract conform: the reference server (contract serve) exited with")
+    assert line.startswith("contract conform: the embedded reference did not start:")
     assert "AGENTOS_DEMO_STEP_SECONDS" in line  # the reference's own reason, passed on
     assert done.stdout == ""

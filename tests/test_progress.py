@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import pty
 import subprocess
-import sys
 from pathlib import Path
 
+from generator.launch import contract_command
 from tests.conftest import REPO, run_contract
 
 SPEC = REPO / "spec" / "agentos.yaml"
@@ -16,7 +16,7 @@ SPEC = REPO / "spec" / "agentos.yaml"
 def _run_on_a_terminal(out: Path, env: dict[str, str]) -> str:
     controller, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "generate", str(SPEC), "--out", str(out)],
+        [*contract_command(), "generate", str(SPEC), "--out", str(out)],
         cwd=REPO,
         stdin=terminal,
         stdout=terminal,

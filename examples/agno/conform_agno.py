@@ -27,17 +27,16 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from generator.launch import ServerDidNotStart, ServerProcess, contract_command, free_port
+from generator.spec.config import TOKEN_VARIABLE
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -88,12 +87,6 @@ def run_statuses(db_dir: Path) -> dict[str, int]:
     return {str(status): int(count) for status, count in sorted(rows)}
 
 
-def contract_command() -> list[str]:
-    """The project's `contract` command: the venv's script, else this interpreter's module."""
-    script = Path(sys.executable).with_name("contract")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "generator.cli"]
-
-
 def ensure_venv(venv: Path = VENV, log: Path | None = None) -> Path:
     """The agno environment's Python, built on first use; a stamp names what is installed.
 
@@ -127,29 +120,6 @@ def ensure_venv(venv: Path = VENV, log: Path | None = None) -> Path:
     return python
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = log.read_text(encoding="utf-8", errors="replace")
-            raise HarnessError(f"agno exited with {process.returncode}:\n{output[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1.0):  # noqa: S310 - loopback
-                return
-        except urllib.error.HTTPError:
-            return  # it answers (a 401 from the keyed server is an answer)
-        except OSError:
-            time.sleep(0.1)
-    raise HarnessError(f"agno at {url} did not answer within {START_TIMEOUT:g} s; see {log}")
-
-
 @contextlib.contextmanager
 def agno_server(
     python: Path,
@@ -162,7 +132,7 @@ def agno_server(
     """Serve `app.py` on a free loopback port, with `OS_SECURITY_KEY=key` when a key is given."""
     port = free_port()
     environment = {
-        k: v for k, v in os.environ.items() if k not in ("OS_SECURITY_KEY", "CONTRACT_TOKEN")
+        k: v for k, v in os.environ.items() if k not in ("OS_SECURITY_KEY", TOKEN_VARIABLE)
     }
     environment.update({"AGNO_TELEMETRY": "false", "AGNO_SLOW_SECONDS": f"{slow_seconds:g}"})
     if key is not None:
@@ -170,22 +140,24 @@ def agno_server(
     command = [str(python), str(HERE / "serve.py"), "--port", str(port)]
     if db_dir is not None:
         command += ["--db-dir", str(db_dir)]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603
-            command, env=environment, stdout=out, stderr=subprocess.STDOUT, cwd=HERE
-        )
-    url = f"http://127.0.0.1:{port}"
+    log.unlink(missing_ok=True)
+    server = ServerProcess(
+        command,
+        url=f"http://127.0.0.1:{port}",
+        log=log,
+        env=environment,
+        cwd=HERE,
+        ready_path="/health",
+        start_timeout=START_TIMEOUT,
+    )
     try:
-        wait_until_up(url, process, log)
-        yield url
+        server.start()
+    except ServerDidNotStart as exc:
+        raise HarnessError(f"agno did not start: {exc}") from None
+    try:
+        yield server.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        server.stop()
 
 
 def conform(
@@ -199,10 +171,10 @@ def conform(
     extra_env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`contract conform` with the pinned workflow id; the token goes in CONTRACT_TOKEN."""
-    environment = {k: v for k, v in os.environ.items() if k != "CONTRACT_TOKEN"}
+    environment = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
     environment.update(extra_env or {})
     if token is not None:
-        environment["CONTRACT_TOKEN"] = token
+        environment[TOKEN_VARIABLE] = token
     command = [
         *contract_command(),
         "conform",

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.spec.errors import UsageError
+
+# The one name of the variable that carries a bearer token to `serve` and `conform`.
+TOKEN_VARIABLE = "CONTRACT_TOKEN"  # noqa: S105 - a variable name, not a secret
+
+
+def configured_token(flag: str | None) -> str | None:
+    """The --token value, else $CONTRACT_TOKEN, stripped; None when neither is set."""
+    for candidate in (flag, os.environ.get(TOKEN_VARIABLE)):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    return None
 
 
 @dataclass(frozen=True, slots=True)

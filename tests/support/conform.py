@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.broken.base import TOKEN_VARIABLE
+from generator.launch import contract_command
+from generator.spec.config import TOKEN_VARIABLE
+from tests.broken.base import TOKEN_VARIABLE as BROKEN_SERVER_TOKEN_VARIABLE
 
 from .server import REPO, uvicorn_server
 
@@ -26,7 +27,7 @@ MAX_EXAMPLES = 8
 @contextmanager
 def broken_server(name: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
     with uvicorn_server(
-        f"tests.broken.{name}:create", env={TOKEN_VARIABLE: TOKEN, **(env or {})}
+        f"tests.broken.{name}:create", env={BROKEN_SERVER_TOKEN_VARIABLE: TOKEN, **(env or {})}
     ) as url:
         yield url
 
@@ -54,10 +55,10 @@ class Outcome:
 def run_conform(
     *args: str | Path, timeout: float = 300, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != "CONTRACT_TOKEN"}
+    environment = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "generator.cli", "conform", *map(str, args)],
+        [*contract_command(), "conform", *map(str, args)],
         cwd=REPO,
         env=environment,
         capture_output=True,

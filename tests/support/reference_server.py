@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 
-from tests.support.server import REPO, free_port, wait_until_up
+from generator.launch import ServerProcess, contract_command, free_port
+from generator.spec.config import TOKEN_VARIABLE
+from tests.support.server import REPO, python_path_env
 
 T = TypeVar("T")
 
@@ -34,65 +32,41 @@ class ReferenceServer:
         self.token = token
         self.env = dict(env or {})
         self.url = ""
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log_handle: IO[bytes] | None = None
+        self._server: ServerProcess | None = None
 
     def command(self, port: int) -> list[str]:
-        command = [sys.executable, "-m", "generator.cli", "serve", "--host", "127.0.0.1"]
+        command = [*contract_command(), "serve", "--host", "127.0.0.1"]
         command += ["--port", str(port), "--db", str(self.db)]
         if self.token is not None:
             command += ["--token", self.token]
         return command
 
     def start(self) -> str:
-        assert self.process is None, "already running"
+        assert self._server is None, "already running"
         port = free_port()
-        environment = dict(os.environ)
-        environment.pop("CONTRACT_TOKEN", None)
-        environment.update(self.env)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [str(REPO), *filter(None, [environment.get("PYTHONPATH")])]
-        )
-        self._log_handle = self.log.open("ab")
-        self.process = subprocess.Popen(
-            self.command(port),
-            cwd=REPO,
-            env=environment,
-            stdout=self._log_handle,
-            stderr=subprocess.STDOUT,
-        )
+        environment = python_path_env(self.env)
+        if TOKEN_VARIABLE not in self.env:
+            environment.pop(TOKEN_VARIABLE, None)
         self.url = f"http://127.0.0.1:{port}"
+        self._server = ServerProcess(
+            self.command(port), url=self.url, log=self.log, env=environment, cwd=REPO
+        )
         try:
-            wait_until_up(self.url + "/openapi.json", self.process, self.log)
+            self._server.start()
         except Exception:
-            self.kill()
+            self._server = None
             raise
         return self.url
 
     def stop(self) -> int:
         """SIGTERM: uvicorn's graceful shutdown, the runtime's shutdown hook runs."""
-        return self._end(signal.SIGTERM)
+        server, self._server = self._server, None
+        return server.stop() if server is not None else 0
 
     def kill(self) -> int:
         """SIGKILL: the process dies at once, nothing of ours runs."""
-        return self._end(signal.SIGKILL)
-
-    def _end(self, how: signal.Signals) -> int:
-        process = self.process
-        if process is None:
-            return 0
-        if process.poll() is None:
-            process.send_signal(how)
-        try:
-            code = process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = process.wait()
-        self.process = None
-        if self._log_handle is not None:
-            self._log_handle.close()
-            self._log_handle = None
-        return code
+        server, self._server = self._server, None
+        return server.kill() if server is not None else 0
 
     def restart(self) -> str:
         self.stop()

@@ -21,7 +21,7 @@ from generated.agentos.models import RunStatus
 from .store import ACTIVE, NewStep, RunRecord, Store
 from .workflows import Parallel, Step, StepContext, Workflow
 
-logger = logging.getLogger("reference.runtime")
+logger = logging.getLogger("reference.executor")
 
 CRASH_REASON = "interrupted: the server stopped while the run was active"
 SHUTDOWN_REASON = "interrupted: the server shut down while the run was active"
@@ -64,7 +64,7 @@ class _ActiveRun:
             self.task.cancel()
 
 
-class Runtime:
+class WorkflowExecutor:
     def __init__(
         self,
         store: Store,
@@ -104,7 +104,7 @@ class Runtime:
         """Store the run as PENDING (committed) and start its task; return the stored run."""
         workflow = self.workflow(workflow_id)
         if self._closing:
-            raise RuntimeError("the runtime is shutting down")
+            raise RuntimeError("the executor is shutting down")
         run_id = str(uuid.uuid4())
         record = await self.store.insert_run(
             run_id=run_id,

@@ -1,0 +1,108 @@
+"""The reference served inside this process, for `contract conform` without --url.
+
+The CLI starts it and hands conformance only its URL, token and demo values, as for any server.
+It gets a fresh random token, a temporary SQLite database that disappears with the run, and a
+loopback socket bound before uvicorn starts (no window in which another process takes the port).
+uvicorn runs on its own thread and event loop, so the run's requests reach it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from .serve import ReferenceDidNotStart, open_app
+from .workflows import STEP_SECONDS_VARIABLE, demo_workflows
+
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+# Known-good values for the demo data: the run-start and cancel paths answer 2xx with them.
+DEMO_PARAMS = ("path.workflow_id=demo-sequential",)
+# The demo's slow steps last 30 s, so a run started without `background` would answer after 90 s
+# and be a timeout finding; the contract is the same with short steps. $AGENTOS_DEMO_STEP_SECONDS
+# still wins when it is set.
+EMBEDDED_STEP_SECONDS = 0.5
+# Where the server's own log lines go: the conformance run owns the terminal.
+LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "reference", "contract.server")
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedReference:
+    url: str
+    token: str
+    params: tuple[str, ...]
+    log: Path
+
+
+@contextmanager
+def embedded_reference(timeout: float = START_TIMEOUT) -> Iterator[EmbeddedReference]:
+    """Serve the reference on 127.0.0.1 until the block ends; ReferenceDidNotStart if it cannot."""
+    token = secrets.token_urlsafe(24)
+    step_seconds = None if os.environ.get(STEP_SECONDS_VARIABLE) else EMBEDDED_STEP_SECONDS
+    with tempfile.TemporaryDirectory(prefix="contract-conform-") as folder:
+        try:
+            workflows = demo_workflows(step_seconds)
+        except ValueError as exc:
+            raise ReferenceDidNotStart(str(exc)) from None
+        app = open_app(Path(folder) / "agentos.db", token, workflows)
+        log = Path(folder) / "serve.log"
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="embedded-reference", daemon=True
+        )
+        with _logs_to(log):
+            thread.start()
+            try:
+                _wait_until_started(server, thread, timeout)
+                yield EmbeddedReference(f"http://127.0.0.1:{port}", token, DEMO_PARAMS, log)
+            finally:
+                server.should_exit = True
+                thread.join(STOP_TIMEOUT)
+                sock.close()
+
+
+def _wait_until_started(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive():
+            raise ReferenceDidNotStart("the embedded reference stopped while starting")
+        if time.monotonic() > deadline:
+            raise ReferenceDidNotStart(f"the embedded reference did not start within {timeout:g} s")
+        time.sleep(0.01)
+
+
+@contextmanager
+def _logs_to(path: Path) -> Iterator[None]:
+    """Send the server's loggers to `path` for the duration, then put them back as they were."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    saved = []
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate, logger.level))
+        logger.addHandler(handler)
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for logger, propagate, level in saved:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+            logger.setLevel(level)
+        handler.close()
