@@ -32,6 +32,8 @@ from _bench import (
     snapshot,
 )
 
+from generator.launch import contract_command
+
 DEFAULT_SPEC = REPO.parent / "shared" / "corpus" / "large" / "api.github.com.json.gz"
 OUR_BIN = Path(sys.executable).parent
 COLD = "ours, cold"
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rev is not None:
         source = snapshot(args.rev, work / "source")
         env = {**os.environ, "PYTHONPATH": str(source)}
-        contract_cmd = [sys.executable, "-m", "generator.cli"]
+        contract_cmd = contract_command()
     else:
         contract_cmd = [str(contract)]
     ours_plain = work / "ours-json" / "github_api"
