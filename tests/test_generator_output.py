@@ -13,6 +13,7 @@ import pytest
 
 from generator.codegen.output import existing_files, write_package
 from generator.codegen.pipeline import generate_package
+from generator.codegen.render import RUNTIME_HEADER, RUNTIME_MODULE
 from tests.conftest import REPO, run_contract
 
 GOLDEN = REPO / "tests" / "golden"
@@ -89,6 +90,26 @@ def test_check_reports_a_stale_package_after_a_spec_edit(tmp_path: Path) -> None
     assert '-        """Cancel Workflow Run.' in result.stderr
     assert '+        """Stop it.' in result.stderr
     assert "stale" in result.stderr
+
+
+def test_a_spec_edit_leaves_runtime_py_byte_identical(tmp_path: Path) -> None:
+    """runtime.py is the toolkit's runtime module under a version-only header, whatever the spec."""
+    spec = tmp_path / "agentos.yaml"
+    shutil.copy(SPEC, spec)
+    out = tmp_path / "pkg"
+    assert run_contract("generate", spec, "--out", out).returncode == 0
+    before = existing_files(out)
+    spec.write_text(
+        spec.read_text(encoding="utf-8").replace(
+            "summary: Cancel Workflow Run", "summary: Stop it"
+        ),
+        encoding="utf-8",
+    )
+    assert run_contract("generate", spec, "--out", out).returncode == 0
+    after = existing_files(out)
+    assert after["api.py"] != before["api.py"]  # the edit did regenerate the package
+    assert after["runtime.py"] == before["runtime.py"]
+    assert after["runtime.py"] == RUNTIME_HEADER.encode() + RUNTIME_MODULE.read_bytes()
 
 
 def test_unchanged_spec_is_not_regenerated_but_a_touched_package_is(tmp_path: Path) -> None:
