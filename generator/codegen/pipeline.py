@@ -14,7 +14,7 @@ from generator.codegen.names import pascal_case
 from generator.codegen.output import previous_file, with_manifest
 from generator.codegen.parse import build_api
 from generator.codegen.progress import QUIET, Progress
-from generator.codegen.render import Renderer, format_python
+from generator.codegen.render import Renderer, format_python, runtime_file
 from generator.spec.loader import load_spec
 from generator.spec.validate import validate
 
@@ -84,6 +84,7 @@ def generate_package(
         files["models.py"] = models.source
     with progress.stage("formatting"):
         files = format_python(files)
+    files["runtime.py"] = runtime_file()  # a copy, not rendered: the same bytes for every spec
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
     inputs = {**generation_inputs(spec_path, package), "models_sha256": key}
     return dict(sorted(with_manifest(files, inputs).items()))

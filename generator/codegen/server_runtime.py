@@ -1,10 +1,11 @@
-{% include "header.jinja" %}
 """What every generated server promises, whatever the spec: security, error bodies, rendering.
 
 Nothing in this module depends on the spec; `app.py` binds it to the declared operations.
+`contract generate` copies this file byte for byte into every package as `runtime.py`, and a
+package never imports the toolkit: it imports only the standard library, FastAPI, Starlette and
+pydantic.
 """
 
-{% raw %}
 from __future__ import annotations
 
 import hashlib
@@ -301,7 +302,9 @@ async def _read_body(request: Request, max_bytes: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > max_bytes:
-            raise RequestRejected((413, 400, 422), f"body larger than {max_bytes} bytes", "TOO_LARGE")
+            raise RequestRejected(
+                (413, 400, 422), f"body larger than {max_bytes} bytes", "TOO_LARGE"
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -348,12 +351,16 @@ async def _read_declared_body(
     raw = await _read_body(request, max_bytes)
     if not raw:
         if required:
-            raise RequestRejected((422, 400), "body: a request body is required", "VALIDATION_ERROR")
+            raise RequestRejected(
+                (422, 400), "body: a request body is required", "VALIDATION_ERROR"
+            )
         return None
     content_type = request.headers.get("content-type", "")
     if content_type and not accepts(content_type):
         raise RequestRejected(
-            (415, 400, 422), f"content type {content_type!r} is not accepted", "UNSUPPORTED_MEDIA_TYPE"
+            (415, 400, 422),
+            f"content type {content_type!r} is not accepted",
+            "UNSUPPORTED_MEDIA_TYPE",
         )
     return raw
 
@@ -380,7 +387,9 @@ async def read_binary_body(request: Request, *, required: bool, max_bytes: int) 
     raw = await _read_body(request, max_bytes)
     if not raw:
         if required:
-            raise RequestRejected((422, 400), "body: a request body is required", "VALIDATION_ERROR")
+            raise RequestRejected(
+                (422, 400), "body: a request body is required", "VALIDATION_ERROR"
+            )
         return None
     return raw
 
@@ -389,7 +398,13 @@ class ContractRoute(APIRoute):
     """A FastAPI route that enforces security and answers every failure with a declared body."""
 
     def __init__(
-        self, path: str, endpoint: Endpoint, *, contract: OperationContract, guard: Guard, **kwargs: Any
+        self,
+        path: str,
+        endpoint: Endpoint,
+        *,
+        contract: OperationContract,
+        guard: Guard,
+        **kwargs: Any,
     ) -> None:
         self.contract = contract
         self.guard = guard
@@ -418,7 +433,9 @@ class ContractRoute(APIRoute):
         return handle
 
 
-def add_operation(app: FastAPI, route_path: str, endpoint: Endpoint, contract: OperationContract, guard: Guard) -> None:
+def add_operation(
+    app: FastAPI, route_path: str, endpoint: Endpoint, contract: OperationContract, guard: Guard
+) -> None:
     app.router.routes.append(
         ContractRoute(
             route_path,
@@ -439,7 +456,9 @@ def add_method_not_allowed(app: FastAPI, route_path: str, allowed: tuple[str, ..
         return plain_error(405, "Method Not Allowed", "METHOD_NOT_ALLOWED", {"Allow": allow})
 
     others = [m for m in ALL_METHODS if m not in allowed]
-    app.router.routes.append(Route(route_path, method_not_allowed, methods=others, include_in_schema=False))
+    app.router.routes.append(
+        Route(route_path, method_not_allowed, methods=others, include_in_schema=False)
+    )
 
 
 def require_operations(impl: object, method_names: tuple[str, ...]) -> None:
@@ -482,4 +501,3 @@ def build_app(title: str, version: str, document: dict[str, Any]) -> FastAPI:
 def load_document(text: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(text)
     return document
-{% endraw %}
