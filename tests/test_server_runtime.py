@@ -336,7 +336,7 @@ def test_status_without_a_status_code_is_a_type_error() -> None:
 
 
 def _contract(*responses: type[runtime.ContractResponse]) -> runtime.OperationContract:
-    return runtime.OperationContract("op", "POST", "/op", responses)
+    return runtime.OperationContract("op", "POST", responses)
 
 
 def test_a_result_of_an_undeclared_class_becomes_a_500(caplog: pytest.LogCaptureFixture) -> None:
@@ -467,10 +467,6 @@ def test_require_operations() -> None:
     runtime.require_operations(Impl(), ("good",))
     with pytest.raises(TypeError, match="^Impl does not implement: missing, not_async$"):
         runtime.require_operations(Impl(), ("good", "not_async", "missing"))
-
-
-def test_load_document() -> None:
-    assert runtime.load_document('{"openapi": "3.1.0"}') == {"openapi": "3.1.0"}
 
 
 # --- reading bodies --------------------------------------------------------------------------

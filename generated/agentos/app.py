@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from typing import Annotated
 
@@ -25,7 +26,6 @@ from .runtime import (
     add_operation,
     build_app,
     build_verifiers,
-    load_document,
     read_form_body,
     require_operations,
 )
@@ -40,7 +40,6 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
 GET_WORKFLOWS = OperationContract(
     operation_id="get_workflows",
     method="GET",
-    path="/workflows",
     responses=(
         responses.GetWorkflows200,
         responses.GetWorkflows401,
@@ -52,7 +51,6 @@ GET_WORKFLOWS = OperationContract(
 CREATE_WORKFLOW_RUN = OperationContract(
     operation_id="create_workflow_run",
     method="POST",
-    path="/workflows/{workflow_id}/runs",
     responses=(
         responses.CreateWorkflowRun200,
         responses.CreateWorkflowRun202,
@@ -68,7 +66,6 @@ CREATE_WORKFLOW_RUN = OperationContract(
 GET_WORKFLOW_RUN = OperationContract(
     operation_id="get_workflow_run",
     method="GET",
-    path="/workflows/{workflow_id}/runs/{run_id}",
     responses=(
         responses.GetWorkflowRun200,
         responses.GetWorkflowRun401,
@@ -81,7 +78,6 @@ GET_WORKFLOW_RUN = OperationContract(
 CANCEL_WORKFLOW_RUN = OperationContract(
     operation_id="cancel_workflow_run",
     method="POST",
-    path="/workflows/{workflow_id}/runs/{run_id}/cancel",
     responses=(
         responses.CancelWorkflowRun200,
         responses.CancelWorkflowRun400,
@@ -203,7 +199,7 @@ def create_app(
     verify it admits nobody.
     """
     require_operations(impl, tuple(method for _, _, method, _ in ROUTES))
-    document = load_document(files(__package__).joinpath("openapi.json").read_text("utf-8"))
+    document = json.loads(files(__package__).joinpath("openapi.json").read_text("utf-8"))
     app = build_app(TITLE, VERSION, document)
     guard = Guard(
         SECURITY_SCHEMES, build_verifiers(SECURITY_SCHEMES, token, verify_token, verifiers)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
-import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -206,7 +205,6 @@ class OperationContract:
 
     operation_id: str
     method: str
-    path: str
     responses: tuple[type[ContractResponse], ...]
     security: tuple[tuple[str, ...], ...] = ()
 
@@ -498,8 +496,3 @@ def build_app(title: str, version: str, document: dict[str, Any]) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
     return app
-
-
-def load_document(text: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(text)
-    return document
