@@ -29,9 +29,8 @@ START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 # Known-good values for the demo data: the run-start and cancel paths answer 2xx with them.
 DEMO_PARAMS = ("path.workflow_id=demo-sequential",)
-# The demo's slow steps last 30 s, so a run started without `background` would answer after 90 s
-# and be a timeout finding; the contract is the same with short steps. $AGENTOS_DEMO_STEP_SECONDS
-# still wins when it is set.
+# Shorter than the served default (a conformance run starts many runs without `background` and
+# waits for each); the contract is the same. $AGENTOS_DEMO_STEP_SECONDS still wins when set.
 EMBEDDED_STEP_SECONDS = 0.5
 # Where the server's own log lines go: the conformance run owns the terminal.
 LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "reference", "contract.server")

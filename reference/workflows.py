@@ -12,7 +12,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 STEP_SECONDS_VARIABLE = "AGENTOS_DEMO_STEP_SECONDS"
-DEFAULT_STEP_SECONDS = 30.0
+# Short enough that a run started without `background` answers well within a client's (or
+# `contract conform`'s) 10 s timeout, long enough to cancel a background run while it runs.
+DEFAULT_STEP_SECONDS = 2.0
 SEQUENTIAL_STEP_SECONDS = 0.05
 PROGRESS_TICKS = 10
 

@@ -9,7 +9,9 @@ import requests
 import yaml
 
 from generator.spec.openapi import iter_operations
+from reference.workflows import STEP_SECONDS_VARIABLE
 from tests.support.conform import run_conform
+from tests.support.reference_server import ReferenceServer
 from tests.support.server import REPO
 
 SPEC = REPO / "spec" / "agentos.yaml"
@@ -49,3 +51,17 @@ def test_a_reference_that_cannot_start_is_exit_2_with_its_reason() -> None:
     assert line.startswith("contract conform: the embedded reference did not start:")
     assert "AGENTOS_DEMO_STEP_SECONDS" in line  # the reference's own reason, passed on
     assert done.stdout == ""
+
+
+def test_contract_serve_with_its_defaults_conforms_under_the_documented_command(
+    tmp_path: Path,
+) -> None:
+    """README's third-party recipe against our own server: serve, then conform --url."""
+    defaults = {STEP_SECONDS_VARIABLE: ""}  # the served default, not the tests' long steps
+    with ReferenceServer(tmp_path / "agentos.db", tmp_path / "serve.log", env=defaults) as server:
+        assert server.token is not None
+        done = run_conform(
+            "--url", server.url, "--token", server.token, "--max-examples", "10", "--seed", "1"
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CONFORMANT: 0 findings" in done.stdout

@@ -11,9 +11,15 @@ import httpx
 
 from generator.launch import ServerProcess, contract_command, free_port
 from generator.spec.config import TOKEN_VARIABLE
+from reference.workflows import STEP_SECONDS_VARIABLE
 from tests.support.server import REPO, python_path_env
 
 T = TypeVar("T")
+
+
+# Long enough for a test to see its runs RUNNING when it restarts, kills or cancels them; a test
+# about timing sets AGENTOS_DEMO_STEP_SECONDS in `env` itself.
+TEST_STEP_SECONDS = "30"
 
 
 class ReferenceServer:
@@ -30,7 +36,7 @@ class ReferenceServer:
         self.db = db
         self.log = log
         self.token = token
-        self.env = dict(env or {})
+        self.env = {STEP_SECONDS_VARIABLE: TEST_STEP_SECONDS, **(env or {})}
         self.url = ""
         self._server: ServerProcess | None = None
 
