@@ -54,9 +54,11 @@ def _generate(args: argparse.Namespace) -> int:
         )
     finally:
         progress.finish()
-    write_package(out, files, force=args.force)
+    removed = write_package(out, files, force=args.force)
     ensure_parent_package(out, package)
     print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
+    if removed:
+        print(f"removed {len(removed)} files generation does not write: {', '.join(removed)}")
     return EXIT_OK
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -169,6 +171,45 @@ def test_generate_refuses_to_replace_hand_written_code(tmp_path: Path) -> None:
     assert (out / "service.py").read_text(encoding="utf-8") == "print('my code')\n"
     assert run_contract("generate", SPEC, "--out", out, "--force").returncode == 0
     assert not (out / "service.py").exists()
+
+
+def test_any_hand_written_file_is_refused_and_force_names_every_file_it_removes(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "pkg"
+    assert run_contract("generate", SPEC, "--out", out).returncode == 0
+    (out / "NOTES.md").write_text("my notes\n", encoding="utf-8")
+    (out / "extra").mkdir()
+    (out / "extra" / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    refused = run_contract("generate", SPEC, "--out", out)
+    assert refused.returncode == 1
+    assert "NOTES.md" in refused.stderr and "extra/helpers.py" in refused.stderr
+    assert (out / "NOTES.md").exists()
+    forced = run_contract("generate", SPEC, "--out", out, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "removed 2 files generation does not write: NOTES.md, extra/helpers.py" in forced.stdout
+    assert not (out / "NOTES.md").exists()
+
+
+def test_an_edited_generated_file_is_ours_to_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+    assert run_contract("generate", SPEC, "--out", out).returncode == 0
+    api = out / "api.py"
+    pristine = api.read_text(encoding="utf-8")
+    api.write_text(pristine + "# a local edit\n", encoding="utf-8")
+    again = run_contract("generate", SPEC, "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert api.read_text(encoding="utf-8") == pristine
+    assert "removed" not in again.stdout
+
+
+def test_the_package_folder_gets_the_ordinary_umask(tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+    write_package(out, generate_package(SPEC, "pkg"))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((out / "api.py").stat().st_mode) == 0o666 & ~mask
 
 
 @pytest.mark.parametrize("case", CASES)

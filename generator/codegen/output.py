@@ -96,9 +96,13 @@ def previous_file(out: Path, name: str, models_sha256: str) -> str | None:
     return content.decode("utf-8")
 
 
-def write_package(out: Path, files: dict[str, str], *, force: bool = False) -> None:
-    """Replace `out` with exactly `files`; on any failure the previous `out` is left untouched."""
+def write_package(out: Path, files: dict[str, str], *, force: bool = False) -> list[str]:
+    """Replace `out` with exactly `files`; on any failure the previous `out` is left untouched.
+
+    Returns the files of the previous `out` that the new package does not have (removed).
+    """
     _refuse_foreign(out, force)
+    removed = sorted(set(existing_files(out)) - set(files))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     retired: Path | None = None
@@ -107,6 +111,7 @@ def write_package(out: Path, files: dict[str, str], *, force: bool = False) -> N
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(text.encode("utf-8"))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's folder is 0700; a package is not secret
         if out.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, retired / out.name)
@@ -119,6 +124,13 @@ def write_package(out: Path, files: dict[str, str], *, force: bool = False) -> N
     finally:
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
+    return removed
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def ensure_parent_package(out: Path, package: str) -> None:
@@ -132,18 +144,35 @@ def ensure_parent_package(out: Path, package: str) -> None:
 
 
 def _refuse_foreign(out: Path, force: bool) -> None:
-    """Never replace a folder holding code a person wrote, unless told to (--force)."""
+    """Never replace a folder holding files a person wrote, unless told to (--force).
+
+    Ours are the files the manifest lists and Python files that carry our header (a generated
+    file edited by hand is still ours: regeneration exists to overwrite it).
+    """
     if force or not out.exists():
         return
     if not out.is_dir():
         raise ContractError(f"{out}: exists and is not a directory; refusing to replace it")
+    current = existing_files(out)
     foreign = [
         name
-        for name, content in existing_files(out).items()
-        if name.endswith(".py") and not content.startswith(HEADER_MARK.encode())
+        for name, content in current.items()
+        if name not in _manifest_files(current) and not content.startswith(HEADER_MARK.encode())
     ]
     if foreign:
-        raise ContractError(
-            f"{out}: holds files the generator did not write ({', '.join(foreign[:3])}); "
-            "refusing to overwrite (use --force)"
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
         )
+        raise ContractError(
+            f"{out}: holds files the generator did not write ({shown}); "
+            "refusing to overwrite (--force replaces the folder and removes them)"
+        )
+
+
+def _manifest_files(current: dict[str, bytes]) -> set[str]:
+    try:
+        manifest = json.loads(current.get(MANIFEST, b"{}"))
+    except ValueError:
+        return set()
+    recorded = manifest.get("files") if isinstance(manifest, dict) else None
+    return {MANIFEST, *recorded} if isinstance(recorded, dict) else set()
