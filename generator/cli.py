@@ -165,7 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"contract {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # --debug is accepted after the command too; SUPPRESS keeps a subcommand from resetting it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_parser_with(common)
+    )
 
     validate = commands.add_parser(
         "validate",
@@ -216,10 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the reference implementation with uvicorn",
         description="Serve the reference implementation. The bearer token comes from --token, "
-        "else $CONTRACT_TOKEN, else a random one printed at start: never unauthenticated.",
+        "else $CONTRACT_TOKEN, else a random one printed at start: never unauthenticated. "
+        "Exit 0 after a clean shutdown (Ctrl-C, SIGTERM), 1 when the server failed while "
+        "running, 2 when it cannot start (the port is taken, the database is unusable).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
     serve.add_argument("--token", help="bearer token clients must send (default $CONTRACT_TOKEN)")
     serve.add_argument("--db", type=Path, help="SQLite file for runs (default: agentos.db)")
     serve.set_defaults(handler=_serve)
@@ -250,6 +259,26 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument("--report", metavar="DIR", help="write junit.xml, report.md, report.json")
     conform.set_defaults(handler=_conform)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535")
+    return port
+
+
+def _parser_with(common: argparse.ArgumentParser) -> type[argparse.ArgumentParser]:
+    """A parser class whose instances (the subcommands) also take `common`'s options."""
+
+    class CommandParser(argparse.ArgumentParser):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(parents=[common], **kwargs)
+
+    return CommandParser
 
 
 def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:

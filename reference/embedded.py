@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import socket
 import tempfile
 import threading
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import uvicorn
 
-from .serve import ReferenceDidNotStart, open_app
+from .serve import ReferenceDidNotStart, listen, open_app
 from .workflows import STEP_SECONDS_VARIABLE, demo_workflows
 
 START_TIMEOUT = 30.0
@@ -56,8 +55,7 @@ def embedded_reference(timeout: float = START_TIMEOUT) -> Iterator[EmbeddedRefer
             raise ReferenceDidNotStart(str(exc)) from None
         app = open_app(Path(folder) / "agentos.db", token, workflows)
         log = Path(folder) / "serve.log"
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock = listen("127.0.0.1", 0)
         port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
         server = uvicorn.Server(config)

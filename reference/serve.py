@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -29,9 +30,31 @@ def open_app(db: Path | None, token: str, workflows: tuple[Workflow, ...] | None
         raise ReferenceDidNotStart(str(exc)) from None
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (0: any free port), or ReferenceDidNotStart saying why not.
+
+    Bound here rather than by uvicorn so that a taken port is one line and exit 2, not a log.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ReferenceDidNotStart(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
 def serve(host: str, port: int, token: str, db: Path | None) -> bool:
-    """Serve until interrupted; False when uvicorn could not start (the port is taken, say)."""
-    app = open_app(db, token)
+    """Serve until interrupted; False when uvicorn stopped without having started."""
+    sock = listen(host, port)
+    try:
+        app = open_app(db, token)
+    except ReferenceDidNotStart:
+        sock.close()
+        raise
     print(f"contract serve: runs are stored in {db or DEFAULT_DB}", flush=True)
     config = uvicorn.Config(
         app,
@@ -41,8 +64,11 @@ def serve(host: str, port: int, token: str, db: Path | None) -> bool:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     server = uvicorn.Server(config)
+    print(f"contract serve: listening on http://{host}:{port}", flush=True)
     try:
-        server.run()
-    except SystemExit:  # uvicorn exits this way when it cannot bind
+        server.run(sockets=[sock])
+    except SystemExit:  # uvicorn's own way of giving up
         return False
+    finally:
+        sock.close()
     return bool(server.started)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import run_contract
 from tests.support.reference_server import ReferenceServer
@@ -58,3 +60,23 @@ def test_a_second_server_on_the_same_database_is_refused(tmp_path: Path) -> None
             run_id = started.json()["run_id"]
             run = client.get(f"/workflows/demo-parallel/runs/{run_id}").json()
             assert run["status"] in ("PENDING", "RUNNING")
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_a_port_outside_1_to_65535_is_a_usage_error(port: str, tmp_path: Path) -> None:
+    result = run_contract("serve", "--port", port, "--token", "t", "--db", tmp_path / "a.db")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "argument --port:" in result.stderr.splitlines()[-1]
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_contract("serve", "--port", port, "--token", "t", "--db", tmp_path / "a.db")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"contract serve: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]

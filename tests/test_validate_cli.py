@@ -63,6 +63,27 @@ def test_dangling_ref_names_its_pointer(tmp_path: Path) -> None:
     assert "'#/components/schemas/NotFoundResponse' points at nothing" in result.stderr
 
 
+def test_a_ref_to_a_missing_file_says_so_without_errno(tmp_path: Path) -> None:
+    spec = _write(
+        tmp_path,
+        "refs.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /a:\n    $ref: ./gone.yaml\n",
+    )
+    result = run_contract("validate", spec)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"{spec}#/paths/~1a: $ref './gone.yaml': no such file gone.yaml"
+    ]
+
+
+def test_debug_is_accepted_after_the_command_too(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.yaml"
+    before = run_contract("--debug", "validate", missing)
+    after = run_contract("validate", missing, "--debug")
+    assert before.returncode == after.returncode == 2
+    assert after.stderr == before.stderr == f"{missing}: no such file\n"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -117,6 +117,13 @@ class Bundler:
         except UnsupportedSpec as exc:
             self._problem(pointer, f"$ref {ref!r}: {exc.message}")
             return None
+        except FileNotFoundError:
+            self._problem(pointer, f"$ref {ref!r}: no such file {_label(location)}")
+            return None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            self._problem(pointer, f"$ref {ref!r}: cannot read {_label(location)} ({reason})")
+            return None
         except Exception as exc:  # unreadable target: one line for the user
             self._problem(pointer, f"$ref {ref!r}: {getattr(exc, 'message', exc)}")
             return None
