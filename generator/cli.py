@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from generator import __version__
-from generator.spec.config import TOKEN_VARIABLE, configured_token, load_config, package_for
+from generator.spec.config import (
+    TOKEN_VARIABLE,
+    configured_token,
+    load_config,
+    output_for,
+    package_for,
+)
 from generator.spec.errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -150,11 +156,11 @@ def _spec_path(args: argparse.Namespace) -> Path:
 
 
 def _out_and_package(args: argparse.Namespace) -> tuple[Path, str]:
-    config = load_config()
     if args.out:
         out = Path(args.out)
         return out, args.package or package_for(out)
-    return config.out, args.package or config.package
+    out, package = output_for(_spec_path(args), load_config())
+    return out, args.package or package
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -264,3 +264,39 @@ def test_models_are_reused_only_from_an_untouched_previous_generation(
     (out / "models.py").write_text((out / "models.py").read_text() + "# edited\n")
     with pytest.raises(AssertionError, match="generated again"):
         generate_package(spec, "pkg", previous=out)
+
+
+def test_outside_a_project_the_output_is_named_after_the_spec(tmp_path: Path) -> None:
+    spec = tmp_path / "Agno AgentOS-3.1.10.yaml"
+    shutil.copy(SPEC, spec)
+    result = run_contract("generate", spec.name, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "to agno_agentos_3_1_10:" in result.stdout
+    assert (tmp_path / "agno_agentos_3_1_10" / "api.py").is_file()
+    assert not (tmp_path / "generated").exists()
+    assert run_contract("check", spec.name, cwd=tmp_path).returncode == 0
+
+
+def test_a_project_s_output_is_only_for_the_project_s_spec(tmp_path: Path) -> None:
+    (tmp_path / "spec").mkdir()
+    shutil.copy(SPEC, tmp_path / "spec" / "api.yaml")
+    shutil.copy(SPEC, tmp_path / "other.yaml")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.contract]\nspec = "spec/api.yaml"\nout = "gen/api"\npackage = "gen.api"\n',
+        encoding="utf-8",
+    )
+    assert run_contract("generate", cwd=tmp_path).returncode == 0
+    before = _digest(tmp_path / "gen" / "api")
+    other = run_contract("generate", "other.yaml", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert (tmp_path / "other" / "api.py").is_file()
+    assert _digest(tmp_path / "gen" / "api") == before  # the project's package is untouched
+
+
+def test_a_misspelt_tool_contract_key_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.contract]\nsepc = "x.yaml"\n', "utf-8")
+    result = run_contract("validate", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(
+        "[tool.contract] has no key 'sepc' (did you mean 'spec'?)"
+    )

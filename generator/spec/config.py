@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import keyword
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +29,11 @@ class Config:
     spec: Path
     out: Path
     package: str
+    # Whether a pyproject.toml's [tool.contract] said so, or these are the built-in defaults.
+    from_project: bool = False
 
 
+KEYS = frozenset({"spec", "out", "package"})
 DEFAULTS = Config(
     spec=Path("spec/agentos.yaml"), out=Path("generated/agentos"), package="generated.agentos"
 )
@@ -51,6 +57,16 @@ def _read(pyproject: Path) -> Config:
     section = data.get("tool", {}).get("contract", {})
     if not isinstance(section, dict):
         raise UsageError(f"{pyproject}: [tool.contract] must be a table")
+    unknown = sorted(set(section) - KEYS)
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, sorted(KEYS), n=1)
+        hint = (
+            f" (did you mean {close[0]!r}?)"
+            if close
+            else f"; known keys: {', '.join(sorted(KEYS))}"
+        )
+        raise UsageError(f"{pyproject}: [tool.contract] has no key {key!r}{hint}")
     root = pyproject.parent
 
     def path(key: str, default: Path) -> Path:
@@ -62,7 +78,25 @@ def _read(pyproject: Path) -> Config:
         spec=path("spec", DEFAULTS.spec),
         out=path("out", DEFAULTS.out),
         package=package if isinstance(package, str) else DEFAULTS.package,
+        from_project=bool(section),
     )
+
+
+def output_for(spec: Path, config: Config) -> tuple[Path, str]:
+    """Where `generate SPEC` writes without --out, and the package's import name.
+
+    The project's [tool.contract] output is for the project's spec only: another spec gets a
+    folder of its own, named after it, in the current folder (never the project's package).
+    """
+    if config.from_project and spec.resolve() == config.spec.resolve():
+        return config.out, config.package
+    stem = spec.name
+    for suffix in (".gz", ".json", ".yaml", ".yml"):
+        stem = stem.removesuffix(suffix)
+    name = re.sub(r"[^0-9A-Za-z_]+", "_", stem).strip("_").lower() or "api"
+    if name[0].isdigit() or keyword.iskeyword(name):
+        name = f"api_{name}"
+    return Path(name), name
 
 
 def package_for(out: Path) -> str:
