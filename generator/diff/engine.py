@@ -31,7 +31,6 @@ from generator.spec.openapi import HTTP_METHODS, follow_refs
 from generator.spec.pointers import escape_pointer
 
 _PATH_PARAMETER = re.compile(r"\{([^{}/]*)\}")
-_MAX_REF_HOPS = 64
 _MAX_DEPTH = 64
 
 DOC_KEYS = frozenset({"summary", "description", "title", "example", "examples", "externalDocs"})
