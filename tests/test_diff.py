@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from generator.diff import render as diff_render
-from generator.diff.engine import compare_documents
 from generator.diff.render import DiffResult, render_json, render_markdown, render_text
 from generator.diff.rules import (
     BREAKING,
@@ -26,6 +25,7 @@ from generator.diff.rules import (
     Change,
     subject_rule,
 )
+from generator.diff.walk import compare_documents
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 

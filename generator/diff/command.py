@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from generator.diff.engine import compare_documents
 from generator.diff.render import FORMATS, DiffResult, render
 from generator.diff.sources import Contract, load_contract
+from generator.diff.walk import compare_documents
 from generator.spec.errors import EXIT_FAILED, EXIT_OK, UnreadableSpec, UsageError
 
 
