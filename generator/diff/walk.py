@@ -31,6 +31,7 @@ ParameterKey = tuple[str, str]  # (in, name), a path parameter's name replaced b
 def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     """Every change from `old` to `new`, classified, without duplicates, in a stable order."""
     report = Report()
+    # dict(): the root as an object, as every other node is, whatever Mapping a caller passes
     _Walk(report).document(Side(old, dict(old), ""), Side(new, dict(new), ""))
     return report.changes()
 
@@ -55,9 +56,11 @@ class _PathItem:
 
 @dataclass(frozen=True, slots=True)
 class _Operation:
+    """One side's operation, with the path item whose parameters it shares."""
+
     path: _PathItem
     method: str
-    side: Side
+    side: Side  # the operation object, at the pointer where the path item names it
 
     @property
     def label(self) -> str:
@@ -99,6 +102,8 @@ _RESPONSE = _Content("response", "response", "response-body", "returned", "possi
 
 
 class _Walk:
+    """Both documents, top down; every change found goes to `report`."""
+
     def __init__(self, report: Report) -> None:
         self.report = report
         self.schemas = SchemaComparison(report)
