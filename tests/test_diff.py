@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from generator.diff import command as diff_module
-from generator.diff.command import DiffResult, render_json, render_markdown, render_text
-from generator.diff.engine import compare_documents
+from generator.diff import render as diff_render
+from generator.diff.render import DiffResult, render_json, render_markdown, render_text
 from generator.diff.rules import (
     BREAKING,
     NON_BREAKING,
@@ -26,6 +25,7 @@ from generator.diff.rules import (
     Change,
     subject_rule,
 )
+from generator.diff.walk import compare_documents
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
@@ -968,7 +968,7 @@ def test_markdown_without_changes_says_so() -> None:
 
 
 def test_markdown_is_cut_for_pull_request_comments(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(diff_module, "MARKDOWN_MAX_ROWS", 2)
+    monkeypatch.setattr(diff_render, "MARKDOWN_MAX_ROWS", 2)
     text = render_markdown(_result())
     assert text.count("| non-breaking |") + text.count("| **breaking** |") == 2
     assert "… and 2 more" in text

@@ -70,10 +70,6 @@ class Change:
     pointer: str
     message: str
 
-    @property
-    def breaking(self) -> bool:
-        return self.level == BREAKING
-
     def as_dict(self) -> dict[str, str]:
         return {
             "id": self.id,
