@@ -7,7 +7,7 @@ PIP := $(BIN)/pip --disable-pip-version-check -q
 
 .PHONY: install run test lint typecheck generate check diff golden clean
 .PHONY: conform-agno
-.PHONY: bench-generate bench-corpus
+.PHONY: bench-generate bench-corpus bench-oasdiff
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench-generate: $(STAMP)
 
 bench-corpus: $(STAMP)
 	$(BIN)/python benchmarks/corpus.py $(BENCH_ARGS)
+
+# `contract diff` against the verdicts oasdiff's own tests assert (../shared/peers/oasdiff).
+bench-oasdiff: $(STAMP)
+	$(BIN)/python ../shared/peers/oasdiff/bench.py --contract $(CURDIR)/benchmarks/contract-allow-invalid -j 2
 
 # Agno's own AgentOS against our contracts (examples/agno/): builds examples/agno/.venv on first
 # use, serves it on 127.0.0.1 with and without OS_SECURITY_KEY, writes reports/agno/ and

@@ -91,7 +91,7 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff.command import run_diff
 
-    return run_diff(args.old, args.new, output_format=args.format)
+    return run_diff(args.old, args.new, output_format=args.format, allow_invalid=args.allow_invalid)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -216,12 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="classify every change between two contracts",
         description="Every change between OLD and NEW, classified breaking or non-breaking. "
         "OLD and NEW are files or git:REV:path. Exit 1 if anything is breaking, else 0; "
-        "2 when a contract cannot be read.",
+        "2 when a contract cannot be read or NEW is not valid OpenAPI (see --allow-invalid).",
     )
     diff.add_argument("old", metavar="OLD", help="the contract before (file or git:REV:path)")
     diff.add_argument("new", metavar="NEW", help="the contract after (file or git:REV:path)")
     diff.add_argument(
         "--format", choices=("text", "json", "markdown"), default="text", help="output format"
+    )
+    diff.add_argument(
+        "--allow-invalid",
+        action="store_true",
+        help="compare a NEW that breaks the OpenAPI specification (its problems become warnings)",
     )
     diff.set_defaults(handler=_diff)
 

@@ -130,6 +130,51 @@ def test_an_unreadable_contract_exits_2_with_one_line(
         assert err.startswith(str(bad)) and expected in err
 
 
+def without_a_description(document: dict[str, Any]) -> dict[str, Any]:
+    """Still readable, no longer valid: a 200 response must have a description."""
+    result = json.loads(json.dumps(document))
+    del result["paths"]["/runs/{run_id}"]["get"]["responses"]["200"]["description"]
+    return result
+
+
+def test_an_invalid_new_contract_is_exit_2_not_a_green_diff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write(tmp_path / "old.yaml", OLD)
+    new = write(tmp_path / "new.yaml", without_a_description(OLD))
+    code, out, err = run(capsys, str(old), str(new))
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert "/responses/200" in lines[0] and "description" in lines[0]
+    assert lines[-1] == (
+        f"{new}: not a valid OpenAPI document, so nothing was compared "
+        "(fix it, or pass --allow-invalid to compare it anyway)"
+    )
+
+
+def test_allow_invalid_compares_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write(tmp_path / "old.yaml", OLD)
+    new = write(tmp_path / "new.yaml", without_a_description(OLD))
+    code, out, err = run(capsys, str(old), str(new), "--allow-invalid")
+    assert code in (0, 1)
+    assert "summary:" in out
+    assert err.startswith(f"warning: {new}#") and "description" in err
+
+
+def test_an_invalid_old_contract_is_compared_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write(tmp_path / "old.yaml", without_a_description(OLD))
+    new = write(tmp_path / "new.yaml", OLD)
+    code, out, err = run(capsys, str(old), str(new))
+    assert code in (0, 1)
+    assert "summary:" in out
+    assert err.startswith(f"warning: {old}#")
+
+
 def test_the_console_script_exits_like_main(tmp_path: Path) -> None:
     old = write(tmp_path / "old.yaml", OLD)
     new = write(tmp_path / "new.yaml", without_path(OLD))

@@ -1,7 +1,10 @@
 """`contract diff OLD NEW`: every change between two contracts, classified; text, JSON, Markdown.
 
 OLD and NEW are files or `git:REV:PATH` (`generator.diff.sources`). Exit 0 when nothing is
-breaking, 1 when something is, 2 when a contract cannot be read.
+breaking, 1 when something is, 2 when a contract cannot be read or NEW is not valid OpenAPI: a
+green diff of a broken document would be a pass that means nothing. `allow_invalid` compares it
+anyway (documents cut down to a fragment, as in test suites). OLD is history: its problems are
+warnings.
 """
 
 from __future__ import annotations
@@ -12,14 +15,29 @@ from typing import TextIO
 from generator.diff.render import FORMATS, DiffResult, render
 from generator.diff.sources import Contract, load_contract
 from generator.diff.walk import compare_documents
-from generator.spec.errors import EXIT_FAILED, EXIT_OK, UnreadableSpec, UsageError
+from generator.spec.errors import EXIT_FAILED, EXIT_OK, Diagnostic, UnreadableSpec, UsageError
 
 
-def run_diff(old: str, new: str, output_format: str = "text", out: TextIO | None = None) -> int:
+def run_diff(
+    old: str,
+    new: str,
+    output_format: str = "text",
+    out: TextIO | None = None,
+    *,
+    allow_invalid: bool = False,
+) -> int:
     """Print the classified changes; EXIT_FAILED if any is breaking, else EXIT_OK."""
     if output_format not in FORMATS:
         raise UsageError(f"unknown format {output_format!r}; choose one of {', '.join(FORMATS)}")
-    result = diff_contracts(load_contract(old), load_contract(new))
+    before, after = load_contract(old), load_contract(new)
+    if after.problems and not allow_invalid:
+        verdict = "not a valid OpenAPI document, so nothing was compared"
+        hint = "fix it, or pass --allow-invalid to compare it anyway"
+        raise UnreadableSpec(verdict, (*after.problems, Diagnostic(new, "", verdict, hint)))
+    for contract in (before, after):
+        for problem in contract.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+    result = diff_contracts(before, after)
     stream = out if out is not None else sys.stdout
     stream.write(render(result, output_format))
     return EXIT_FAILED if result.breaking else EXIT_OK

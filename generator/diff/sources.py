@@ -3,7 +3,8 @@
 PATH is as git names it: from the repository root, or `./PATH` from the current folder. A git blob
 is written to a private temporary folder and read through `generator.spec.loader`, so both sides
 get the same size limits, safe YAML and `$ref` checks. Whatever cannot be read is `UnreadableSpec`
-(exit 2), naming what the user typed.
+(exit 2), naming what the user typed. Both sides are validated too; what breaks the OpenAPI
+specification is kept as `problems`, for the command to refuse or to warn about.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator.spec.errors import ContractError, Diagnostic, UnreadableSpec
-from generator.spec.loader import load_spec
+from generator.spec.errors import ContractError, Diagnostic, InvalidSpec, UnreadableSpec
+from generator.spec.loader import LoadedSpec, load_spec
+from generator.spec.validate import validate
 
 GIT_PREFIX = "git:"
 GIT_TIMEOUT_SECONDS = 60
@@ -26,6 +28,7 @@ GIT_TIMEOUT_SECONDS = 60
 class Contract:
     label: str  # what the user typed: a path or git:REV:PATH
     document: dict[str, Any]
+    problems: tuple[Diagnostic, ...] = ()  # where it breaks the OpenAPI specification
 
 
 def load_contract(source: str) -> Contract:
@@ -36,7 +39,7 @@ def load_contract(source: str) -> Contract:
         spec = load_spec(Path(source))
     except ContractError as exc:
         raise _unreadable(exc, None, source) from None
-    return Contract(source, spec.document)
+    return Contract(source, spec.document, _problems(spec, None, source))
 
 
 def parse_git_source(source: str) -> tuple[str, str]:
@@ -65,7 +68,8 @@ def _load_from_git(source: str) -> Contract:
             spec = load_spec(target)
         except ContractError as exc:
             raise _unreadable(exc, str(target), source) from None
-    return Contract(source, spec.document)
+        problems = _problems(spec, str(target), source)
+    return Contract(source, spec.document, problems)
 
 
 def _git(source: str, arguments: Sequence[str], stdout: Any) -> str:
@@ -95,13 +99,26 @@ def _git(source: str, arguments: Sequence[str], stdout: Any) -> str:
     return output.decode("utf-8", "replace") if isinstance(output, bytes) else ""
 
 
+def _problems(spec: LoadedSpec, temp_path: str | None, label: str) -> tuple[Diagnostic, ...]:
+    try:
+        validate(spec)
+    except InvalidSpec as exc:
+        return _relabelled(exc.diagnostics, temp_path, label)
+    return ()
+
+
 def _unreadable(exc: ContractError, temp_path: str | None, label: str) -> UnreadableSpec:
     """The loader's error as exit 2, naming what the user typed rather than a temporary file."""
+    message = exc.message.replace(temp_path, label) if temp_path else exc.message
+    return UnreadableSpec(message, _relabelled(exc.diagnostics, temp_path, label))
 
+
+def _relabelled(
+    diagnostics: tuple[Diagnostic, ...], temp_path: str | None, label: str
+) -> tuple[Diagnostic, ...]:
     def fix(text: str) -> str:
         return text.replace(temp_path, label) if temp_path else text
 
-    diagnostics = tuple(
-        Diagnostic(fix(d.file), d.pointer, fix(d.message), d.hint) for d in exc.diagnostics
+    return tuple(
+        Diagnostic(fix(d.file), d.pointer, fix(d.message), d.hint, d.level) for d in diagnostics
     )
-    return UnreadableSpec(fix(exc.message), diagnostics)
