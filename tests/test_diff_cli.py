@@ -175,6 +175,17 @@ def test_an_invalid_old_contract_is_compared_with_a_warning(
     assert err.startswith(f"warning: {old}#")
 
 
+def test_a_documentation_change_says_what_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write(tmp_path / "old.yaml", OLD)
+    edited = {**OLD, "info": {"title": "Runs API", "version": "1.0.0", "contact": {"name": "us"}}}
+    new = write(tmp_path / "new.yaml", edited)
+    code, out, _ = run(capsys, str(old), str(new))
+    assert code == 0
+    assert 'info: info changed: contact added, title "Runs" → "Runs API"\n' in out
+
+
 def test_the_console_script_exits_like_main(tmp_path: Path) -> None:
     old = write(tmp_path / "old.yaml", OLD)
     new = write(tmp_path / "new.yaml", without_path(OLD))

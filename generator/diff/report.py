@@ -42,12 +42,13 @@ class Report:
             if key in skip or canonical(old_node.get(key)) == canonical(new_node.get(key)):
                 continue
             where = f"{new.pointer}/{escape_pointer(key)}"
+            change = what_changed(key, old_node.get(key), new_node.get(key))
             if key.startswith("x-"):
-                self.emit("extension-changed", operation, location, where, f"{key} changed")
+                self.emit("extension-changed", operation, location, where, change)
             elif key == "servers":
                 self.emit("servers-changed", operation, location, where, "the servers list changed")
             elif key in doc_keys:
-                self.emit("documentation-changed", operation, location, where, f"{key} changed")
+                self.emit("documentation-changed", operation, location, where, change)
             else:
                 verb = (
                     "added"
@@ -62,6 +63,49 @@ class Report:
     def changes(self) -> list[Change]:
         """Every change once, in a stable order (`sort_key`)."""
         return sorted(dict.fromkeys(self._changes), key=sort_key)
+
+
+MAX_DETAILS = 4
+MAX_VALUE_CHARS = 40
+
+
+def what_changed(key: str, old: Any, new: Any) -> str:
+    """`key changed: title 'a' → 'b', contact added`: what a reader needs to judge a change."""
+    if old is None:
+        return f"{key} added"
+    if new is None:
+        return f"{key} removed"
+    details = list(_differences("", old, new))
+    if not details:
+        return f"{key} changed"
+    shown = ", ".join(details[:MAX_DETAILS])
+    more = f" and {len(details) - MAX_DETAILS} more" if len(details) > MAX_DETAILS else ""
+    return f"{key} changed: {shown}{more}"
+
+
+def _differences(prefix: str, old: Any, new: Any) -> Iterable[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for name in sorted(set(old) | set(new), key=str):
+            label = f"{prefix}{name}"
+            if name not in old:
+                yield f"{label} added"
+            elif name not in new:
+                yield f"{label} removed"
+            elif canonical(old[name]) != canonical(new[name]):
+                yield from _differences(f"{label}.", old[name], new[name])
+        return
+    label = prefix.removesuffix(".")
+    if isinstance(old, list) and isinstance(new, list) and len(old) != len(new):
+        yield f"{label or 'the list'}: {len(old)} → {len(new)} entries".lstrip()
+    elif isinstance(old, (dict, list)) or isinstance(new, (dict, list)):
+        yield f"{label} rewritten" if label else "rewritten"
+    else:
+        yield f"{label} {_value(old)} → {_value(new)}".lstrip()
+
+
+def _value(value: Any) -> str:
+    text = canonical(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 3] + "..."
 
 
 def sort_key(change: Change) -> tuple[Any, ...]:

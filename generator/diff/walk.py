@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.diff.normalise import canonical
-from generator.diff.report import DOC_KEYS, Report
+from generator.diff.report import DOC_KEYS, Report, what_changed
 from generator.diff.rules import Change, Direction
 from generator.diff.schemas import Place, SchemaComparison
 from generator.diff.security import security_change
@@ -117,7 +117,8 @@ class _Walk:
             self.report.emit("openapi-version-changed", "", "document", "/openapi", message)
         for key in ("info", "tags", "externalDocs"):
             if canonical(old_root.get(key)) != canonical(new_root.get(key)):
-                self.report.emit("documentation-changed", "", key, f"/{key}", f"{key} changed")
+                change = what_changed(key, old_root.get(key), new_root.get(key))
+                self.report.emit("documentation-changed", "", key, f"/{key}", change)
         handled = {"openapi", "info", "tags", "externalDocs", "security", "paths", "components"}
         self.report.leftovers(old, new, "", "document", handled)
         self.paths(old, new)
