@@ -95,8 +95,9 @@ class ContractSuite(pytest.Collector):
         from generator.spec.config import configured_token
         from generator.spec.errors import ContractError
 
+        from .preflight import Unusable
         from .report import write_reports
-        from .runner import Unusable, check_server
+        from .runner import check_server
 
         option = self.config.getoption
         try:

@@ -29,7 +29,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import requests
 
@@ -40,6 +39,7 @@ from generator.spec.validate import validate
 
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
+from .preflight import Unusable, connection_reason, preflight
 from .progress import Progress
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
 
@@ -52,8 +52,6 @@ if TYPE_CHECKING:
     from .probes import Candidate, ProbeOutcome
 
 LOCATIONS = ("path", "query", "header", "cookie")
-PREFLIGHT_CONNECT_TIMEOUT = 3.0
-PREFLIGHT_READ_TIMEOUT = 5.0
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
 
@@ -131,10 +129,6 @@ def run_conformance(
     return result.exit_code
 
 
-class Unusable(Exception):
-    """The server cannot be checked at all (it is unreachable, or the URL is not a base URL)."""
-
-
 def check_server(
     spec: Path,
     url: str,
@@ -162,9 +156,7 @@ def check_server(
     pins = parse_params(params, loaded.document)
     pins += default_pins(pins, default_params, loaded.document)
     url = url.rstrip("/") or url
-    problem = preflight(url)
-    if problem:
-        raise Unusable(problem)
+    preflight(url)
     return conform(
         loaded,
         url=url,
@@ -258,44 +250,6 @@ def typed_value(value: str, schema: Mapping[str, Any]) -> str | int | float:
     except ValueError:
         pass
     return value
-
-
-def preflight(url: str) -> str | None:
-    """One clear line when `url` cannot serve as a base URL or does not answer; else None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"--url {url!r}: expected an http:// or https:// URL with a host"
-    try:
-        with requests.Session() as session:
-            session.trust_env = False
-            session.get(
-                url,
-                timeout=(PREFLIGHT_CONNECT_TIMEOUT, PREFLIGHT_READ_TIMEOUT),
-                allow_redirects=False,
-            )
-    except requests.Timeout:
-        return f"{url} is not answering (no response within {PREFLIGHT_READ_TIMEOUT:g} s)"
-    except requests.ConnectionError as exc:
-        reason = _connection_reason(exc)
-        return f"cannot reach {url}: {reason}"
-    except requests.RequestException as exc:
-        return f"cannot reach {url}: {type(exc).__name__}"
-    return None
-
-
-def _connection_reason(exc: BaseException) -> str:
-    text = str(exc).lower()
-    for needle, reason in (
-        ("refused", "connection refused"),
-        ("name or service not known", "unknown host"),
-        ("nodename nor servname", "unknown host"),
-        ("temporary failure in name resolution", "unknown host"),
-        ("timed out", "connection timed out"),
-        ("reset", "connection reset"),
-    ):
-        if needle in text:
-            return reason
-    return "connection failed"
 
 
 def schemathesis_config(
@@ -551,7 +505,7 @@ class Collector:
         if event.info.title == "Server Unavailable":
             message = f"the server at {self.result.base_url} stopped responding"
         elif isinstance(error, requests.ConnectionError):
-            message = f"{event.label}: the server stopped answering ({_connection_reason(error)})"
+            message = f"{event.label}: the server stopped answering ({connection_reason(error)})"
         else:
             detail = (str(event.info.message).strip().splitlines() or [""])[0]
             message = f"{event.label}: {event.info.title}: {detail}"
@@ -578,7 +532,7 @@ class Collector:
             if isinstance(outcome.error, requests.Timeout):
                 self.add_timeout(case, exchange, phase)
             else:
-                reason = _connection_reason(outcome.error) if outcome.error else "no response"
+                reason = connection_reason(outcome.error) if outcome.error else "no response"
                 self.error(f"{case.operation.label}: {phase}: {reason}")
             self.progress.step(findings=len(self.result.findings))
             return
