@@ -21,144 +21,59 @@ A request that exceeds the timeout is a finding; a server that cannot be reached
 from __future__ import annotations
 
 import copy
-import secrets
-import shlex
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from generator.spec.errors import EXIT_UNUSABLE, ContractError, UsageError
-from generator.spec.loader import LoadedSpec, load_spec
-from generator.spec.openapi import iter_operations, resolved
-from generator.spec.validate import validate
+from generator.spec.errors import EXIT_UNUSABLE, UsageError
+from generator.spec.openapi import iter_operations
 
 from .collector import Collector
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
+from .options import Options, Pin
 from .preflight import Unusable, preflight
 from .progress import Progress
+from .report import render_summary, write_reports
 from .results import Redactor, RunResult
 
 if TYPE_CHECKING:
     from schemathesis import BaseSchema
 
-LOCATIONS = ("path", "query", "header", "cookie")
 
+def run_conformance(options: Options) -> int:
+    """`contract conform`: exit 0 conformant, 1 violations found, 2 no server or no reports.
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    max_examples: int
-    seed: int
-    workers: int
-    request_timeout: float
-
-
-@dataclass(frozen=True, slots=True)
-class Pin:
-    location: str
-    name: str
-    value: str | int | float
-
-    @property
-    def key(self) -> str:
-        return f"{self.location}.{self.name}"
-
-    def argument(self) -> str:
-        return f"{self.key}={self.value}"
-
-
-def run_conformance(
-    spec: Path,
-    url: str,
-    token: str | None,
-    params: list[str],
-    max_examples: int,
-    seed: int | None,
-    workers: int,
-    request_timeout: float,
-    report_dir: Path | None,
-    *,
-    default_params: Sequence[str] = (),
-    embedded: bool = False,
-) -> int:
-    """Exit 0 conformant, 1 violations found, 2 usage, schema or connection error."""
-    from .report import render_summary, write_reports
-
+    Shows progress, prints the summary and writes the reports. ContractError (Schemathesis cannot
+    use the document) is left to the caller, as from `Options.build`.
+    """
     progress = Progress()
     try:
-        result = check_server(
-            spec,
-            url,
-            token,
-            params,
-            max_examples,
-            seed,
-            workers,
-            request_timeout,
-            progress,
-            default_params=default_params,
-            embedded=embedded,
-        )
-    except ContractError as exc:
-        progress.close()
-        for line in exc.lines():
-            print(line, file=sys.stderr)
-        return EXIT_UNUSABLE
+        result = check_server(options, progress=progress)
     except Unusable as exc:
         progress.close()
         return _fail(str(exc))
     finally:
         progress.close()
     print(render_summary(result))
-    if report_dir is not None:
+    if options.report_dir is not None:
         try:
-            written = write_reports(result, report_dir)
+            written = write_reports(result, options.report_dir)
         except OSError as exc:
-            return _fail(f"cannot write reports to {report_dir}: {exc.strerror or exc}")
+            return _fail(f"cannot write reports to {options.report_dir}: {exc.strerror or exc}")
         print(f"reports: {', '.join(str(p) for p in written)}")
     return result.exit_code
 
 
-def check_server(
-    spec: Path,
-    url: str,
-    token: str | None,
-    params: Sequence[str],
-    max_examples: int,
-    seed: int | None,
-    workers: int,
-    request_timeout: float,
-    progress: Progress | None = None,
-    *,
-    default_params: Sequence[str] = (),
-    embedded: bool = False,
-) -> RunResult:
-    """The whole suite against `url`, as data.
+def check_server(options: Options, *, progress: Progress | None = None) -> RunResult:
+    """The whole suite against `options.url`, as data.
 
-    `default_params` are pinned where the spec declares the parameter and `params` does not name
-    it (the embedded reference's demo values). Raises ContractError for unusable input and
-    Unusable when there is no server to check.
+    Raises Unusable when there is no server to check, ContractError when Schemathesis cannot use
+    the document.
     """
-    progress = progress or Progress(enabled=False)
-    options = make_options(max_examples, seed, workers, request_timeout)
-    loaded = load_spec(spec)
-    validate(loaded)
-    pins = parse_params(params, loaded.document)
-    pins += default_pins(pins, default_params, loaded.document)
-    url = url.rstrip("/") or url
-    preflight(url)
-    return conform(
-        loaded,
-        url=url,
-        token=token,
-        pins=pins,
-        options=options,
-        progress=progress,
-        embedded=embedded,
-    )
+    preflight(options.url)
+    return conform(options, progress or Progress(enabled=False))
 
 
 def _fail(message: str) -> int:
@@ -166,98 +81,15 @@ def _fail(message: str) -> int:
     return EXIT_UNUSABLE
 
 
-def make_options(
-    max_examples: int, seed: int | None, workers: int, request_timeout: float
-) -> Options:
-    if max_examples < 1:
-        raise UsageError("--max-examples must be at least 1")
-    if workers < 1:
-        raise UsageError("--workers must be at least 1")
-    if not request_timeout > 0:
-        raise UsageError("--request-timeout must be a positive number of seconds")
-    if seed is not None and not 0 <= seed < 2**63:
-        raise UsageError("--seed must be a non-negative integer below 2**63")
-    chosen = seed if seed is not None else secrets.randbits(32)
-    return Options(max_examples, chosen, workers, float(request_timeout))
-
-
-def parse_params(params: Iterable[str], document: Mapping[str, Any]) -> list[Pin]:
-    """`LOCATION.NAME=VALUE` for a parameter some operation declares; typed by its schema."""
-    pins: dict[str, Pin] = {}
-    declared = declared_parameters(document)
-    for raw in params:
-        target, sep, value = raw.partition("=")
-        location, dot, name = target.partition(".")
-        if not sep or not dot or not name:
-            raise UsageError(f"--param {raw!r}: expected LOCATION.NAME=VALUE, e.g. path.id=42")
-        if location not in LOCATIONS:
-            raise UsageError(f"--param {raw!r}: location must be one of {', '.join(LOCATIONS)}")
-        schema = declared.get((location, name))
-        if schema is None:
-            raise UsageError(
-                f"--param {raw!r}: no operation declares a {location} parameter {name!r}"
-            )
-        pins[f"{location}.{name}"] = Pin(location, name, typed_value(value, schema))
-    return list(pins.values())
-
-
-def default_pins(
-    pins: Sequence[Pin], defaults: Iterable[str], document: Mapping[str, Any]
-) -> list[Pin]:
-    """`LOCATION.NAME=VALUE` defaults for parameters the spec declares and no pin names."""
-    chosen = {p.key for p in pins}
-    declared = declared_parameters(document)
-    extra: list[Pin] = []
-    for raw in defaults:
-        target, _, value = raw.partition("=")
-        location, _, name = target.partition(".")
-        schema = declared.get((location, name))
-        if target not in chosen and schema is not None:
-            extra.append(Pin(location, name, typed_value(value, schema)))
-    return extra
-
-
-def declared_parameters(document: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for ref in iter_operations(document):
-        for group in (ref.item.get("parameters"), ref.operation.get("parameters")):
-            for raw in group if isinstance(group, list) else []:
-                parameter = resolved(document, raw, {})
-                if isinstance(parameter, dict) and "name" in parameter and "in" in parameter:
-                    schema = resolved(document, parameter.get("schema", {}), {})
-                    found.setdefault(
-                        (str(parameter["in"]), str(parameter["name"])),
-                        schema if isinstance(schema, dict) else {},
-                    )
-    return found
-
-
-def typed_value(value: str, schema: Mapping[str, Any]) -> str | int | float:
-    kinds = schema.get("type")
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
-    try:
-        if "integer" in kinds:
-            return int(value)
-        if "number" in kinds:
-            return float(value)
-    except ValueError:
-        pass
-    return value
-
-
 def schemathesis_config(
-    url: str,
-    headers: Mapping[str, str],
-    pins: Sequence[Pin],
-    options: Options,
-    *,
-    stateful: bool = True,
+    options: Options, headers: Mapping[str, str], *, free_values: bool = False
 ) -> dict[str, Any]:
+    """Settings for one engine pass; the free-values pass has no pins and no stateful phase."""
     from .checks import CHECK_NAMES
 
     return {
         "seed": options.seed,
-        "base-url": url,
+        "base-url": options.url,
         "headers": dict(headers),
         "workers": options.workers,
         "request-timeout": options.request_timeout,
@@ -277,22 +109,14 @@ def schemathesis_config(
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
             # Only the links the contract declares; no inferred ones.
-            "stateful": {"enabled": stateful, "inference": {"algorithms": []}},
+            "stateful": {"enabled": not free_values, "inference": {"algorithms": []}},
         },
-        "parameters": {p.key: p.value for p in pins},
+        "parameters": {} if free_values else {p.key: p.value for p in options.pins},
     }
 
 
-def conform(
-    loaded: LoadedSpec,
-    *,
-    url: str,
-    token: str | None,
-    pins: Sequence[Pin],
-    options: Options,
-    progress: Progress,
-    embedded: bool = False,
-) -> RunResult:
+def conform(options: Options, progress: Progress) -> RunResult:
+    """Both engine passes, then the probes, against a server that answered the preflight."""
     import schemathesis
     from schemathesis.config import ConfigError, SchemathesisConfig
     from schemathesis.core.errors import InvalidSchema, LoaderError
@@ -301,34 +125,35 @@ def conform(
     from . import probes
     from .checks import CHECK_NAMES
 
-    document = copy.deepcopy(loaded.document)
+    token, pins = options.token, options.pins
+    document = copy.deepcopy(options.spec.document)
     headers = credential_headers(document, token)
-    passes = [(pins, True)]
-    if pins:
-        passes.append(([], False))
+    passes = [False, True] if pins else [False]
     schemas: list[BaseSchema] = []
     try:
-        for pass_pins, stateful in passes:
-            settings = schemathesis_config(url, headers, pass_pins, options, stateful=stateful)
+        for free_values in passes:
+            settings = schemathesis_config(options, headers, free_values=free_values)
             config = SchemathesisConfig.from_dict(settings)
             schemas.append(schemathesis.openapi.from_dict(copy.deepcopy(document), config=config))
     except (ConfigError, LoaderError, InvalidSchema) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"{loaded.path}: Schemathesis cannot use this document: {first}") from None
+        raise UsageError(
+            f"{options.spec.path}: Schemathesis cannot use this document: {first}"
+        ) from None
     if pins:
         # The free pass: only the operations whose values the pins changed.
         affected = pinned_operations(schemas[0], pins)
         schemas[1:] = [schemas[1].include(name=affected)] if affected else []
     result = RunResult(
-        spec=str(loaded.path),
-        base_url=url,
+        spec=str(options.spec.path),
+        base_url=options.url,
         seed=options.seed,
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
         checks=(*CHECK_NAMES, RequestTimedOut.check),
-        embedded=embedded,
-        command=reproduce_command(loaded.path, url, token, pins, options, embedded),
+        embedded=options.embedded,
+        command=options.command(),
     )
     collector = Collector(result, Redactor(token), document, headers, progress)
     collector.prepare(schemas[0])
@@ -372,26 +197,3 @@ def pinned_operations(schema: Any, pins: Sequence[Pin]) -> list[str]:
         if names & wanted:
             labels.append(operation.label)
     return labels
-
-
-def reproduce_command(
-    spec: Path,
-    url: str,
-    token: str | None,
-    pins: Sequence[Pin],
-    options: Options,
-    embedded: bool,
-) -> str:
-    parts = ["contract", "conform", str(spec)]
-    if not embedded:
-        parts += ["--url", url]
-    for pin in pins:
-        parts += ["--param", pin.argument()]
-    parts += ["--max-examples", str(options.max_examples), "--seed", str(options.seed)]
-    if options.workers != 1:
-        parts += ["--workers", str(options.workers)]
-    parts += ["--request-timeout", f"{options.request_timeout:g}"]
-    line = " ".join(shlex.quote(p) for p in parts)
-    if token and not embedded:
-        line = f"CONTRACT_TOKEN=... {line}"
-    return line
