@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
-from schemathesis.engine import StopReason, events
 
 from .checks import matching_status_key
 from .credentials import security_of
@@ -20,11 +19,21 @@ from .preflight import connection_reason
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
 from .progress import Progress
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
+from .schemathesis_api import (
+    SERVER_UNAVAILABLE,
+    UNRESPONSIVE_OPERATION,
+    BaseSchema,
+    StopReason,
+    declared_statuses,
+    events,
+    recorded_failures,
+    recorded_requests,
+    schema_operations,
+    unique_key,
+)
 
 if TYPE_CHECKING:
-    from schemathesis import Case
-    from schemathesis.core.failures import Failure
-    from schemathesis.engine.recorder import Interaction, Request
+    from .schemathesis_api import Case, Failure, Interaction, Request
 
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -52,14 +61,12 @@ class Collector:
         self.free_values = False
         self.server_gone = False
 
-    def prepare(self, schema: Any) -> None:
-        for item in schema.get_all_operations():
-            try:
-                operation = item.ok()
-            except Exception as exc:  # an operation Schemathesis cannot read
-                self.result.errors.append(self.redactor.text(f"schema: {exc}"))
+    def prepare(self, schema: BaseSchema) -> None:
+        for operation in schema_operations(schema):
+            if isinstance(operation, Exception):  # an operation Schemathesis cannot read
+                self.result.errors.append(self.redactor.text(f"schema: {operation}"))
                 continue
-            declared = tuple(operation.responses.status_codes)
+            declared = declared_statuses(operation)
             self.result.coverage[operation.label] = OperationCoverage(operation.label, declared)
         self.operations = len(self.result.coverage)
 
@@ -92,11 +99,7 @@ class Collector:
         recorder = event.recorder
         phase = event.phase.value + (" (free values)" if self.free_values else "")
         sent = 0
-        for case_id, interaction in recorder.interactions.items():
-            node = recorder.cases.get(case_id)
-            if node is None:
-                continue
-            case = node.value
+        for case, interaction in recorded_requests(recorder):
             sent += 1
             self.result.requests += 1
             response = interaction.response
@@ -107,15 +110,9 @@ class Collector:
             if interaction.request.method.upper() == case.operation.method.upper():
                 self.count(case, response.status_code)
                 self.consider(case, interaction.request, response.status_code)
-        for case_id, nodes in recorder.checks.items():
-            for check in nodes:
-                info = check.failure_info
-                if info is None:
-                    continue
-                failure = info.failure
-                failed = recorder.interactions.get(failure.case_id or case_id)
-                exchange = self.exchange(failed) if failed is not None else None
-                self.add(check.name, failure, exchange, phase)
+        for check, failure, failed in recorded_failures(recorder):
+            exchange = self.exchange(failed) if failed is not None else None
+            self.add(check, failure, exchange, phase)
         self.progress.step(requests=sent, findings=len(self.result.findings))
 
     def engine_error(self, event: events.NonFatalError) -> None:
@@ -123,9 +120,9 @@ class Collector:
         if isinstance(error, requests.Timeout):
             self.timed_out.add(event.label)
             return
-        if event.info.title == "Unresponsive Operation" and event.label in self.timed_out:
+        if event.info.title == UNRESPONSIVE_OPERATION and event.label in self.timed_out:
             return
-        if event.info.title == "Server Unavailable":
+        if event.info.title == SERVER_UNAVAILABLE:
             message = f"the server at {self.result.base_url} stopped responding"
         elif isinstance(error, requests.ConnectionError):
             message = f"{event.label}: the server stopped answering ({connection_reason(error)})"
@@ -179,7 +176,7 @@ class Collector:
     def count(self, case: Case[Any], status: int) -> None:
         row = self.result.coverage.get(case.operation.label)
         if row is None:
-            declared = tuple(case.operation.responses.status_codes)
+            declared = declared_statuses(case.operation)
             row = self.result.coverage[case.operation.label] = OperationCoverage(
                 case.operation.label, declared
             )
@@ -224,7 +221,7 @@ class Collector:
 
     def add(self, check: str, failure: Failure, exchange: Exchange | None, phase: str) -> None:
         operation = failure.operation or ""
-        key = self.redactor.text(str(failure._unique_key))
+        key = self.redactor.text(unique_key(failure))
         identity = (operation, check, failure.code, key)
         known = self.by_identity.get(identity)
         if known is not None:

@@ -16,6 +16,9 @@ One run, in this order:
 No cache, no example database: the seed alone decides what is sent.
 
 A request that exceeds the timeout is a finding; a server that cannot be reached is exit 2.
+
+`check_server` is the run itself and returns its result as data (the pytest plugin reads it);
+`run_conformance` adds what `contract conform` shows: progress, summary, reports, exit code.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from __future__ import annotations
 import copy
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
 
 from generator.spec.errors import EXIT_UNUSABLE, UsageError
 from generator.spec.openapi import iter_operations
 
+from . import probes
+from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
@@ -37,9 +41,15 @@ from .preflight import Unusable, preflight
 from .progress import Progress
 from .report import render_summary, write_reports
 from .results import Redactor, RunResult
-
-if TYPE_CHECKING:
-    from schemathesis import BaseSchema
+from .schemathesis_api import (
+    BaseSchema,
+    SchemaRejected,
+    load_schema,
+    parameter_keys,
+    run_engine,
+    schema_operations,
+    schemathesis_config,
+)
 
 
 def run_conformance(options: Options) -> int:
@@ -81,50 +91,8 @@ def _fail(message: str) -> int:
     return EXIT_UNUSABLE
 
 
-def schemathesis_config(
-    options: Options, headers: Mapping[str, str], *, free_values: bool = False
-) -> dict[str, Any]:
-    """Settings for one engine pass; the free-values pass has no pins and no stateful phase."""
-    from .checks import CHECK_NAMES
-
-    return {
-        "seed": options.seed,
-        "base-url": options.url,
-        "headers": dict(headers),
-        "workers": options.workers,
-        "request-timeout": options.request_timeout,
-        "continue-on-failure": True,
-        "cache": {"enabled": False},
-        "warnings": False,
-        "generation": {
-            "mode": "all",
-            "max-examples": options.max_examples,
-            "database": "none",
-            "no-shrink": True,
-        },
-        # Only our checks: each built-in one we rely on is called from inside them.
-        "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECK_NAMES}},
-        "phases": {
-            "examples": {"enabled": True},
-            "coverage": {"enabled": True},
-            "fuzzing": {"enabled": True},
-            # Only the links the contract declares; no inferred ones.
-            "stateful": {"enabled": not free_values, "inference": {"algorithms": []}},
-        },
-        "parameters": {} if free_values else {p.key: p.value for p in options.pins},
-    }
-
-
 def conform(options: Options, progress: Progress) -> RunResult:
     """Both engine passes, then the probes, against a server that answered the preflight."""
-    import schemathesis
-    from schemathesis.config import ConfigError, SchemathesisConfig
-    from schemathesis.core.errors import InvalidSchema, LoaderError
-    from schemathesis.engine import from_schema
-
-    from . import probes
-    from .checks import CHECK_NAMES
-
     token, pins = options.token, options.pins
     document = copy.deepcopy(options.spec.document)
     headers = credential_headers(document, token)
@@ -132,13 +100,13 @@ def conform(options: Options, progress: Progress) -> RunResult:
     schemas: list[BaseSchema] = []
     try:
         for free_values in passes:
-            settings = schemathesis_config(options, headers, free_values=free_values)
-            config = SchemathesisConfig.from_dict(settings)
-            schemas.append(schemathesis.openapi.from_dict(copy.deepcopy(document), config=config))
-    except (ConfigError, LoaderError, InvalidSchema) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            settings = schemathesis_config(
+                options, headers, checks=CHECK_NAMES, free_values=free_values
+            )
+            schemas.append(load_schema(copy.deepcopy(document), settings))
+    except SchemaRejected as exc:
         raise UsageError(
-            f"{options.spec.path}: Schemathesis cannot use this document: {first}"
+            f"{options.spec.path}: Schemathesis cannot use this document: {exc}"
         ) from None
     if pins:
         # The free pass: only the operations whose values the pins changed.
@@ -160,7 +128,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
     started = time.monotonic()
     for number, schema in enumerate(schemas):
         collector.free_values = number > 0
-        for event in from_schema(schema).execute():
+        for event in run_engine(schema):
             collector.handle(event)
         if collector.server_gone:
             break
@@ -184,16 +152,12 @@ def conform(options: Options, progress: Progress) -> RunResult:
     return result
 
 
-def pinned_operations(schema: Any, pins: Sequence[Pin]) -> list[str]:
+def pinned_operations(schema: BaseSchema, pins: Sequence[Pin]) -> list[str]:
     """Labels of the operations that declare at least one pinned parameter."""
     wanted = {(p.location, p.name) for p in pins}
-    labels = []
-    for item in schema.get_all_operations():
-        try:
-            operation = item.ok()
-        except Exception:  # noqa: S112 - reported by Collector.prepare
-            continue
-        names = {(str(p.location.value), p.name) for p in operation.iter_parameters()}
-        if names & wanted:
-            labels.append(operation.label)
-    return labels
+    # An operation Schemathesis cannot read (an Exception here) is reported by Collector.prepare.
+    return [
+        operation.label
+        for operation in schema_operations(schema)
+        if not isinstance(operation, Exception) and parameter_keys(operation) & wanted
+    ]
