@@ -1,8 +1,8 @@
 """Test cases per second: `contract conform` versus plain `st run`, same checks, same cases.
 
 Both judge the same server (tests/broken/good.py, which conforms, on 127.0.0.1) with the same
-Schemathesis settings: ours come from `conformance.runner.schemathesis_config` and the peer gets
-the very same dictionary as its `schemathesis.toml`, with our checks registered through
+Schemathesis settings: ours come from `conformance.schemathesis_api.schemathesis_config` and the
+peer gets the very same dictionary as its `schemathesis.toml`, with our checks registered through
 SCHEMATHESIS_HOOKS=conformance.checks. No `--param`, so `contract conform` makes one engine pass,
 like `st run`, plus its probes. A case is a request the server received (counted by the server,
 so neither tool counts its own); the time is the wall time of the whole command, start-up
@@ -31,9 +31,9 @@ sys.path.insert(0, str(REPO))
 
 from conformance.checks import CHECK_NAMES  # noqa: E402
 from conformance.credentials import credential_headers  # noqa: E402
-from conformance.runner import Options, schemathesis_config  # noqa: E402
+from conformance.options import Options  # noqa: E402
+from conformance.schemathesis_api import schemathesis_config  # noqa: E402
 from generator.spec.config import TOKEN_VARIABLE  # noqa: E402
-from generator.spec.loader import load_spec  # noqa: E402
 from tests.support.server import uvicorn_server  # noqa: E402
 
 SPEC = REPO / "tests" / "broken" / "contract.yaml"
@@ -71,14 +71,21 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    document = load_spec(SPEC).document
-    options = Options(args.max_examples, args.seed, 1, 10.0)
     environment = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
     with tempfile.TemporaryDirectory(prefix="bench-conform-") as scratch:
         log = Path(scratch) / "requests.log"
         server_env = {"CONFORMANCE_TEST_TOKEN": TOKEN, "CONFORMANCE_REQUEST_LOG": str(log)}
         with uvicorn_server("tests.broken.good:create", env=server_env) as url:
-            settings = schemathesis_config(url, credential_headers(document, TOKEN), [], options)
+            options = Options.build(
+                spec=SPEC,
+                url=url,
+                token=TOKEN,
+                max_examples=args.max_examples,
+                seed=args.seed,
+                request_timeout=10.0,
+            )
+            headers = credential_headers(options.spec.document, TOKEN)
+            settings = schemathesis_config(options, headers, checks=CHECK_NAMES)
             config = Path(scratch) / "schemathesis.toml"
             config.write_text(toml(settings), "utf-8")
             ours = [

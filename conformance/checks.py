@@ -20,14 +20,6 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-import schemathesis
-from schemathesis.core import media_types
-from schemathesis.core.failures import AcceptedNegativeData, Failure, MalformedJson
-from schemathesis.core.jsonschema import get_type, make_validator
-from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
-from schemathesis.specs.openapi.checks import negative_data_rejection
-from schemathesis.specs.openapi.utils import coerce_wire_string
-
 from generator.spec.openapi import HTTP_METHODS
 
 from .credentials import security_of
@@ -42,9 +34,27 @@ from .failures import (
     UndeclaredMethodAccepted,
     UndeclaredStatus,
 )
+from .schemathesis_api import (
+    AcceptedNegativeData,
+    Failure,
+    MalformedJson,
+    body_schema,
+    coerce_wire_string,
+    declared_statuses,
+    failure_kind,
+    get_type,
+    is_content_type_failure,
+    is_request_shape_probe,
+    media_types,
+    negation_of,
+    negative_data_rejection,
+    register_check,
+    schema_accepts,
+    unique_key,
+)
 
 if TYPE_CHECKING:
-    from schemathesis import Case, CheckContext, Response
+    from .schemathesis_api import Case, CheckContext, Response
 
 Check = Callable[["CheckContext", "Response", "Case[Any]"], bool | None]
 
@@ -67,19 +77,19 @@ def on_declared_method(func: Check) -> Check:
 def skips_request_shape_probes(func: Check) -> Check:
     @wraps(func)
     def wrapper(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-        if coverage_scenario(case) in REQUEST_SHAPE_PROBES:
+        if is_request_shape_probe(case):
             return None
         return func(ctx, response, case)
 
     return wrapper
 
 
-@schemathesis.check
+@register_check
 @on_declared_method
 @skips_request_shape_probes
 def declared_status(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """The status is one the operation declares (exactly or as a range); `default` is reported."""
-    keys = tuple(case.operation.responses.status_codes)
+    keys = declared_statuses(case.operation)
     status = response.status_code
     match = matching_status_key(status, keys)
     shown = ", ".join(keys)
@@ -98,7 +108,7 @@ def declared_status(ctx: CheckContext, response: Response, case: Case[Any]) -> b
     return None
 
 
-@schemathesis.check
+@register_check
 @on_declared_method
 @skips_request_shape_probes
 def declared_content_type(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
@@ -128,7 +138,7 @@ def declared_content_type(ctx: CheckContext, response: Response, case: Case[Any]
     return None
 
 
-@schemathesis.check
+@register_check
 @on_declared_method
 @skips_request_shape_probes
 def declared_schema(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
@@ -145,7 +155,7 @@ def declared_schema(ctx: CheckContext, response: Response, case: Case[Any]) -> b
     return None
 
 
-@schemathesis.check
+@register_check
 def no_server_error(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """No 5xx of any kind, declared or not."""
     status = response.status_code
@@ -161,7 +171,7 @@ def no_server_error(ctx: CheckContext, response: Response, case: Case[Any]) -> b
     )
 
 
-@schemathesis.check
+@register_check
 @on_declared_method
 def auth_required(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """Without our credentials a secured operation answers its declared 401, never 2xx."""
@@ -190,7 +200,7 @@ def auth_required(ctx: CheckContext, response: Response, case: Case[Any]) -> boo
     )
 
 
-@schemathesis.check
+@register_check
 def undeclared_method(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """A method the path does not declare is never answered with 2xx."""
     method = sent_method(response)
@@ -207,7 +217,7 @@ def undeclared_method(ctx: CheckContext, response: Response, case: Case[Any]) ->
     )
 
 
-@schemathesis.check
+@register_check
 @on_declared_method
 def invalid_request_rejected(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """A request that violates the schema is never answered with 2xx.
@@ -218,8 +228,8 @@ def invalid_request_rejected(ctx: CheckContext, response: Response, case: Case[A
     (`0`/`yes`/`off` for booleans), which Schemathesis grants parameters but not form fields.
     A request whose only fault is its credentials is left to `auth_required`.
     """
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_negative:
+    negation = negation_of(case)
+    if negation is None:
         return None
     if not 200 <= response.status_code < 300 or form_body_reads_as_declared(response, case):
         return None
@@ -231,13 +241,11 @@ def invalid_request_rejected(ctx: CheckContext, response: Response, case: Case[A
         negative_data_rejection(ctx, response, case)
     except AcceptedNegativeData as accepted:
         _, _, component = accepted.message.partition("Invalid component: ")
-        data = meta.phase.data
-        where = f"{data.parameter_location or 'request'}:{data.parameter or ''}"
         raise InvalidRequestAccepted(
             operation=case.operation.label,
             message=f"Received: {response.status_code}\nInvalid component: "
             f"{component.strip() or 'unknown'}",
-            key=where,
+            key=negation.target,
         ) from None
     return None
 
@@ -302,8 +310,7 @@ def form_body_reads_as_declared(response: Response, case: Case[Any]) -> bool:
         return False
     raw = response.request.body
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw or "")
-    body = case.operation.get_body_for_media_type(media_type)
-    schema = getattr(body, "optimized_schema", None)
+    schema = body_schema(case, media_type)
     if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
         return False
     properties: dict[str, Any] = schema["properties"]
@@ -316,28 +323,19 @@ def form_body_reads_as_declared(response: Response, case: Case[Any]) -> bool:
         coerced = coerce_wire_string(value, types) if types else None
         fields[name] = value if coerced is None else coerced
     try:
-        validator_class = case.operation.schema.adapter.jsonschema_validator_cls
-        return bool(make_validator(schema, validator_class).is_valid(fields))
+        return schema_accepts(case, schema, fields)
     except Exception:  # a schema the validator cannot read: keep the finding
         return False
 
 
 def _invalid_apart_from_credentials(case: Case[Any], credential_headers: tuple[str, ...]) -> bool:
     """Whether a negative case is invalid in more than its credentials (so any 4xx may answer)."""
-    meta = case.meta
-    if meta is None or not meta.generation.mode.is_negative:
+    negation = negation_of(case)
+    if negation is None:
         return False
     carriers = {h.lower() for h in credential_headers}
-    data = meta.phase.data
-    names = {m.parameter for m in data.mutations if m.parameter}
-    if data.parameter:
-        names.add(data.parameter)
-    negative = {
-        str(getattr(location, "value", location))
-        for location, info in meta.components.items()
-        if info.mode.is_negative
-    }
-    only_headers = negative <= {"header"}
+    names = negation.parameters
+    only_headers = negation.locations <= {"header"}
     return not (only_headers and names and {n.lower() for n in names} <= carriers)
 
 
@@ -350,7 +348,7 @@ def _flatten(group: BaseExceptionGroup[Any]) -> list[BaseException]:
 
 def _raise_schema_mismatch(response: Response, case: Case[Any], failures: list[Failure]) -> None:
     # Media types are `declared_content_type`'s business; here only the body counts.
-    relevant = [f for f in failures if type(f).__name__ not in _CONTENT_TYPE_FAILURES]
+    relevant = [f for f in failures if not is_content_type_failure(f)]
     if not relevant:
         return
     first = relevant[0]
@@ -359,10 +357,5 @@ def _raise_schema_mismatch(response: Response, case: Case[Any], failures: list[F
     raise SchemaMismatch(
         operation=case.operation.label,
         message=f"Status {response.status_code}: {what}{more}",
-        key=f"{response.status_code}:{type(first).__name__}:{first._unique_key}",
+        key=f"{response.status_code}:{failure_kind(first)}:{unique_key(first)}",
     )
-
-
-_CONTENT_TYPE_FAILURES = frozenset(
-    {"MissingContentType", "UndefinedContentType", "MalformedMediaType"}
-)

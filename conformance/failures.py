@@ -1,15 +1,16 @@
 """What the checks find: one failure type per contract rule, kept apart from the checks.
 
 Each type has a fixed `title`, a terse `message`, a `severity` and a de-duplication key, the way
-Schemathesis' own failures do. They subclass Schemathesis' `Failure` so that the engine records them
-as check failures; the runner de-duplicates them over the whole run by (operation, check, key).
+Schemathesis' own failures do. They subclass Schemathesis' `Failure` (through `KeyedFailure`) so
+that the engine records them as check failures; the collector de-duplicates them over the whole
+run by (operation, check, key).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from schemathesis.core.failures import Failure, Severity
+from .schemathesis_api import KeyedFailure, Severity
 
 __all__ = [
     "AuthNotEnforced",
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class ContractViolation(Failure):
+class ContractViolation(KeyedFailure):
     """A response (or a missing one) that breaks the contract."""
 
     code: ClassVar[str] = "CT900"
@@ -36,7 +37,7 @@ class ContractViolation(Failure):
     check: ClassVar[str] = ""
     default_severity: ClassVar[Severity] = Severity.HIGH
 
-    __slots__ = ("key",)
+    __slots__ = ()
 
     def __init__(
         self,
@@ -51,13 +52,9 @@ class ContractViolation(Failure):
             operation=operation,
             title=title,
             message=message,
+            key=key,
             severity=severity or self.default_severity,
         )
-        self.key = key
-
-    @property
-    def _unique_key(self) -> str:
-        return self.key
 
 
 class UndeclaredStatus(ContractViolation):

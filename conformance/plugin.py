@@ -95,28 +95,31 @@ class ContractSuite(pytest.Collector):
         from generator.spec.config import configured_token
         from generator.spec.errors import ContractError
 
+        from .options import Options
+        from .preflight import Unusable
         from .report import write_reports
-        from .runner import Unusable, check_server
+        from .runner import check_server
 
         option = self.config.getoption
+        report = option("contract_report")
         try:
-            result = check_server(
-                self.spec,
-                option("contract_url"),
-                configured_token(option("contract_token")),
-                option("contract_param"),
-                option("contract_max_examples"),
-                option("contract_seed"),
-                1,
-                option("contract_request_timeout"),
+            options = Options.build(
+                spec=self.spec,
+                url=option("contract_url"),
+                token=configured_token(option("contract_token")),
+                params=option("contract_param"),
+                max_examples=option("contract_max_examples"),
+                seed=option("contract_seed"),
+                request_timeout=option("contract_request_timeout"),
+                report_dir=Path(report) if report else None,
             )
+            result = check_server(options)
         except ContractError as exc:
             return "; ".join(exc.lines())
         except Unusable as exc:
             return str(exc)
-        report = option("contract_report")
-        if report:
-            write_reports(result, Path(report))
+        if options.report_dir is not None:
+            write_reports(result, options.report_dir)
         return result
 
 

@@ -12,16 +12,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import requests
-from schemathesis import CheckContext
-from schemathesis.core.failures import Failure
-from schemathesis.core.transport import Response
 
 from .checks import CHECKS, declared_methods
 from .credentials import auth_probes, security_of
+from .schemathesis_api import (
+    Failure,
+    Response,
+    check_context,
+    is_negative,
+    response_from_requests,
+)
 
 if TYPE_CHECKING:
-    from schemathesis import Case
-    from schemathesis.engine.recorder import Request
+    from .schemathesis_api import Case, Request
 
 # Undeclared methods we try on every declared path (HEAD and OPTIONS are the framework's).
 PROBE_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
@@ -68,8 +71,7 @@ class Candidate:
 
 
 def candidate_rank(case: Case[Any], status: int, authenticated: bool) -> tuple[int, int] | None:
-    meta = case.meta
-    if meta is not None and meta.generation.mode.is_negative:
+    if is_negative(case):
         return None
     if 200 <= status < 300:
         outcome = 0
@@ -144,22 +146,14 @@ def run(
             except requests.RequestException as exc:
                 yield ProbeOutcome(kind, candidate.case, request, None, error=exc)
                 continue
-            response = Response.from_requests(raw, verify=True)
+            response = response_from_requests(raw)
             failures = judge(candidate.case, response)
             yield ProbeOutcome(kind, candidate.case, request, response, failures)
 
 
 def judge(case: Case[Any], response: Response) -> list[tuple[str, Failure]]:
     """Run every registered contract check on one probe response."""
-    operation = case.operation
-    ctx = CheckContext(
-        override=None,
-        auth=None,
-        headers=None,
-        config=operation.schema.config.checks_config_for(operation=operation),
-        transport_kwargs=None,
-        response_checks=None,
-    )
+    ctx = check_context(case.operation)
     found: list[tuple[str, Failure]] = []
     for check in CHECKS:
         try:

@@ -16,164 +16,74 @@ One run, in this order:
 No cache, no example database: the seed alone decides what is sent.
 
 A request that exceeds the timeout is a finding; a server that cannot be reached is exit 2.
+
+`check_server` is the run itself and returns its result as data (the pytest plugin reads it);
+`run_conformance` adds what `contract conform` shows: progress, summary, reports, exit code.
 """
 
 from __future__ import annotations
 
 import copy
-import secrets
-import shlex
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from collections.abc import Sequence
 
-import requests
+from generator.spec.errors import EXIT_UNUSABLE, UsageError
+from generator.spec.openapi import iter_operations
 
-from generator.spec.errors import EXIT_UNUSABLE, ContractError, UsageError
-from generator.spec.loader import LoadedSpec, load_spec
-from generator.spec.openapi import iter_operations, resolved
-from generator.spec.validate import validate
-
+from . import probes
+from .checks import CHECK_NAMES
+from .collector import Collector
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
+from .options import Options, Pin
+from .preflight import Unusable, preflight
 from .progress import Progress
-from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
-
-if TYPE_CHECKING:
-    from schemathesis import BaseSchema, Case
-    from schemathesis.core.failures import Failure
-    from schemathesis.engine import events
-    from schemathesis.engine.recorder import Interaction, Request
-
-    from .probes import Candidate, ProbeOutcome
-
-LOCATIONS = ("path", "query", "header", "cookie")
-PREFLIGHT_CONNECT_TIMEOUT = 3.0
-PREFLIGHT_READ_TIMEOUT = 5.0
-TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+from .report import render_summary, write_reports
+from .results import Redactor, RunResult
+from .schemathesis_api import (
+    BaseSchema,
+    SchemaRejected,
+    load_schema,
+    parameter_keys,
+    run_engine,
+    schema_operations,
+    schemathesis_config,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class Options:
-    max_examples: int
-    seed: int
-    workers: int
-    request_timeout: float
+def run_conformance(options: Options) -> int:
+    """`contract conform`: exit 0 conformant, 1 violations found, 2 no server or no reports.
 
-
-@dataclass(frozen=True, slots=True)
-class Pin:
-    location: str
-    name: str
-    value: str | int | float
-
-    @property
-    def key(self) -> str:
-        return f"{self.location}.{self.name}"
-
-    def argument(self) -> str:
-        return f"{self.key}={self.value}"
-
-
-def run_conformance(
-    spec: Path,
-    url: str,
-    token: str | None,
-    params: list[str],
-    max_examples: int,
-    seed: int | None,
-    workers: int,
-    request_timeout: float,
-    report_dir: Path | None,
-    *,
-    default_params: Sequence[str] = (),
-    embedded: bool = False,
-) -> int:
-    """Exit 0 conformant, 1 violations found, 2 usage, schema or connection error."""
-    from .report import render_summary, write_reports
-
+    Shows progress, prints the summary and writes the reports. ContractError (Schemathesis cannot
+    use the document) is left to the caller, as from `Options.build`.
+    """
     progress = Progress()
     try:
-        result = check_server(
-            spec,
-            url,
-            token,
-            params,
-            max_examples,
-            seed,
-            workers,
-            request_timeout,
-            progress,
-            default_params=default_params,
-            embedded=embedded,
-        )
-    except ContractError as exc:
-        progress.close()
-        for line in exc.lines():
-            print(line, file=sys.stderr)
-        return EXIT_UNUSABLE
+        result = check_server(options, progress=progress)
     except Unusable as exc:
         progress.close()
         return _fail(str(exc))
     finally:
         progress.close()
     print(render_summary(result))
-    if report_dir is not None:
+    if options.report_dir is not None:
         try:
-            written = write_reports(result, report_dir)
+            written = write_reports(result, options.report_dir)
         except OSError as exc:
-            return _fail(f"cannot write reports to {report_dir}: {exc.strerror or exc}")
+            return _fail(f"cannot write reports to {options.report_dir}: {exc.strerror or exc}")
         print(f"reports: {', '.join(str(p) for p in written)}")
     return result.exit_code
 
 
-class Unusable(Exception):
-    """The server cannot be checked at all (it is unreachable, or the URL is not a base URL)."""
+def check_server(options: Options, *, progress: Progress | None = None) -> RunResult:
+    """The whole suite against `options.url`, as data.
 
-
-def check_server(
-    spec: Path,
-    url: str,
-    token: str | None,
-    params: Sequence[str],
-    max_examples: int,
-    seed: int | None,
-    workers: int,
-    request_timeout: float,
-    progress: Progress | None = None,
-    *,
-    default_params: Sequence[str] = (),
-    embedded: bool = False,
-) -> RunResult:
-    """The whole suite against `url`, as data.
-
-    `default_params` are pinned where the spec declares the parameter and `params` does not name
-    it (the embedded reference's demo values). Raises ContractError for unusable input and
-    Unusable when there is no server to check.
+    Raises Unusable when there is no server to check, ContractError when Schemathesis cannot use
+    the document.
     """
-    progress = progress or Progress(enabled=False)
-    options = make_options(max_examples, seed, workers, request_timeout)
-    loaded = load_spec(spec)
-    validate(loaded)
-    pins = parse_params(params, loaded.document)
-    pins += default_pins(pins, default_params, loaded.document)
-    url = url.rstrip("/") or url
-    problem = preflight(url)
-    if problem:
-        raise Unusable(problem)
-    return conform(
-        loaded,
-        url=url,
-        token=token,
-        pins=pins,
-        options=options,
-        progress=progress,
-        embedded=embedded,
-    )
+    preflight(options.url)
+    return conform(options, progress or Progress(enabled=False))
 
 
 def _fail(message: str) -> int:
@@ -181,214 +91,44 @@ def _fail(message: str) -> int:
     return EXIT_UNUSABLE
 
 
-def make_options(
-    max_examples: int, seed: int | None, workers: int, request_timeout: float
-) -> Options:
-    if max_examples < 1:
-        raise UsageError("--max-examples must be at least 1")
-    if workers < 1:
-        raise UsageError("--workers must be at least 1")
-    if not request_timeout > 0:
-        raise UsageError("--request-timeout must be a positive number of seconds")
-    if seed is not None and not 0 <= seed < 2**63:
-        raise UsageError("--seed must be a non-negative integer below 2**63")
-    chosen = seed if seed is not None else secrets.randbits(32)
-    return Options(max_examples, chosen, workers, float(request_timeout))
-
-
-def parse_params(params: Iterable[str], document: Mapping[str, Any]) -> list[Pin]:
-    """`LOCATION.NAME=VALUE` for a parameter some operation declares; typed by its schema."""
-    pins: dict[str, Pin] = {}
-    declared = declared_parameters(document)
-    for raw in params:
-        target, sep, value = raw.partition("=")
-        location, dot, name = target.partition(".")
-        if not sep or not dot or not name:
-            raise UsageError(f"--param {raw!r}: expected LOCATION.NAME=VALUE, e.g. path.id=42")
-        if location not in LOCATIONS:
-            raise UsageError(f"--param {raw!r}: location must be one of {', '.join(LOCATIONS)}")
-        schema = declared.get((location, name))
-        if schema is None:
-            raise UsageError(
-                f"--param {raw!r}: no operation declares a {location} parameter {name!r}"
-            )
-        pins[f"{location}.{name}"] = Pin(location, name, typed_value(value, schema))
-    return list(pins.values())
-
-
-def default_pins(
-    pins: Sequence[Pin], defaults: Iterable[str], document: Mapping[str, Any]
-) -> list[Pin]:
-    """`LOCATION.NAME=VALUE` defaults for parameters the spec declares and no pin names."""
-    chosen = {p.key for p in pins}
-    declared = declared_parameters(document)
-    extra: list[Pin] = []
-    for raw in defaults:
-        target, _, value = raw.partition("=")
-        location, _, name = target.partition(".")
-        schema = declared.get((location, name))
-        if target not in chosen and schema is not None:
-            extra.append(Pin(location, name, typed_value(value, schema)))
-    return extra
-
-
-def declared_parameters(document: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for ref in iter_operations(document):
-        for group in (ref.item.get("parameters"), ref.operation.get("parameters")):
-            for raw in group if isinstance(group, list) else []:
-                parameter = resolved(document, raw, {})
-                if isinstance(parameter, dict) and "name" in parameter and "in" in parameter:
-                    schema = resolved(document, parameter.get("schema", {}), {})
-                    found.setdefault(
-                        (str(parameter["in"]), str(parameter["name"])),
-                        schema if isinstance(schema, dict) else {},
-                    )
-    return found
-
-
-def typed_value(value: str, schema: Mapping[str, Any]) -> str | int | float:
-    kinds = schema.get("type")
-    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
-    try:
-        if "integer" in kinds:
-            return int(value)
-        if "number" in kinds:
-            return float(value)
-    except ValueError:
-        pass
-    return value
-
-
-def preflight(url: str) -> str | None:
-    """One clear line when `url` cannot serve as a base URL or does not answer; else None."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"--url {url!r}: expected an http:// or https:// URL with a host"
-    try:
-        with requests.Session() as session:
-            session.trust_env = False
-            session.get(
-                url,
-                timeout=(PREFLIGHT_CONNECT_TIMEOUT, PREFLIGHT_READ_TIMEOUT),
-                allow_redirects=False,
-            )
-    except requests.Timeout:
-        return f"{url} is not answering (no response within {PREFLIGHT_READ_TIMEOUT:g} s)"
-    except requests.ConnectionError as exc:
-        reason = _connection_reason(exc)
-        return f"cannot reach {url}: {reason}"
-    except requests.RequestException as exc:
-        return f"cannot reach {url}: {type(exc).__name__}"
-    return None
-
-
-def _connection_reason(exc: BaseException) -> str:
-    text = str(exc).lower()
-    for needle, reason in (
-        ("refused", "connection refused"),
-        ("name or service not known", "unknown host"),
-        ("nodename nor servname", "unknown host"),
-        ("temporary failure in name resolution", "unknown host"),
-        ("timed out", "connection timed out"),
-        ("reset", "connection reset"),
-    ):
-        if needle in text:
-            return reason
-    return "connection failed"
-
-
-def schemathesis_config(
-    url: str,
-    headers: Mapping[str, str],
-    pins: Sequence[Pin],
-    options: Options,
-    *,
-    stateful: bool = True,
-) -> dict[str, Any]:
-    from .checks import CHECK_NAMES
-
-    return {
-        "seed": options.seed,
-        "base-url": url,
-        "headers": dict(headers),
-        "workers": options.workers,
-        "request-timeout": options.request_timeout,
-        "continue-on-failure": True,
-        "cache": {"enabled": False},
-        "warnings": False,
-        "generation": {
-            "mode": "all",
-            "max-examples": options.max_examples,
-            "database": "none",
-            "no-shrink": True,
-        },
-        # Only our checks: each built-in one we rely on is called from inside them.
-        "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECK_NAMES}},
-        "phases": {
-            "examples": {"enabled": True},
-            "coverage": {"enabled": True},
-            "fuzzing": {"enabled": True},
-            # Only the links the contract declares; no inferred ones.
-            "stateful": {"enabled": stateful, "inference": {"algorithms": []}},
-        },
-        "parameters": {p.key: p.value for p in pins},
-    }
-
-
-def conform(
-    loaded: LoadedSpec,
-    *,
-    url: str,
-    token: str | None,
-    pins: Sequence[Pin],
-    options: Options,
-    progress: Progress,
-    embedded: bool = False,
-) -> RunResult:
-    import schemathesis
-    from schemathesis.config import ConfigError, SchemathesisConfig
-    from schemathesis.core.errors import InvalidSchema, LoaderError
-    from schemathesis.engine import from_schema
-
-    from . import probes
-    from .checks import CHECK_NAMES
-
-    document = copy.deepcopy(loaded.document)
+def conform(options: Options, progress: Progress) -> RunResult:
+    """Both engine passes, then the probes, against a server that answered the preflight."""
+    token, pins = options.token, options.pins
+    document = copy.deepcopy(options.spec.document)
     headers = credential_headers(document, token)
-    passes = [(pins, True)]
-    if pins:
-        passes.append(([], False))
+    passes = [False, True] if pins else [False]
     schemas: list[BaseSchema] = []
     try:
-        for pass_pins, stateful in passes:
-            settings = schemathesis_config(url, headers, pass_pins, options, stateful=stateful)
-            config = SchemathesisConfig.from_dict(settings)
-            schemas.append(schemathesis.openapi.from_dict(copy.deepcopy(document), config=config))
-    except (ConfigError, LoaderError, InvalidSchema) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"{loaded.path}: Schemathesis cannot use this document: {first}") from None
+        for free_values in passes:
+            settings = schemathesis_config(
+                options, headers, checks=CHECK_NAMES, free_values=free_values
+            )
+            schemas.append(load_schema(copy.deepcopy(document), settings))
+    except SchemaRejected as exc:
+        raise UsageError(
+            f"{options.spec.path}: Schemathesis cannot use this document: {exc}"
+        ) from None
     if pins:
         # The free pass: only the operations whose values the pins changed.
         affected = pinned_operations(schemas[0], pins)
         schemas[1:] = [schemas[1].include(name=affected)] if affected else []
     result = RunResult(
-        spec=str(loaded.path),
-        base_url=url,
+        spec=str(options.spec.path),
+        base_url=options.url,
         seed=options.seed,
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
         checks=(*CHECK_NAMES, RequestTimedOut.check),
-        embedded=embedded,
-        command=reproduce_command(loaded.path, url, token, pins, options, embedded),
+        embedded=options.embedded,
+        command=options.command(),
     )
     collector = Collector(result, Redactor(token), document, headers, progress)
     collector.prepare(schemas[0])
     started = time.monotonic()
     for number, schema in enumerate(schemas):
         collector.free_values = number > 0
-        for event in from_schema(schema).execute():
+        for event in run_engine(schema):
             collector.handle(event)
         if collector.server_gone:
             break
@@ -412,261 +152,12 @@ def conform(
     return result
 
 
-def pinned_operations(schema: Any, pins: Sequence[Pin]) -> list[str]:
+def pinned_operations(schema: BaseSchema, pins: Sequence[Pin]) -> list[str]:
     """Labels of the operations that declare at least one pinned parameter."""
     wanted = {(p.location, p.name) for p in pins}
-    labels = []
-    for item in schema.get_all_operations():
-        try:
-            operation = item.ok()
-        except Exception:  # noqa: S112 - reported by Collector.prepare
-            continue
-        names = {(str(p.location.value), p.name) for p in operation.iter_parameters()}
-        if names & wanted:
-            labels.append(operation.label)
-    return labels
-
-
-def reproduce_command(
-    spec: Path,
-    url: str,
-    token: str | None,
-    pins: Sequence[Pin],
-    options: Options,
-    embedded: bool,
-) -> str:
-    parts = ["contract", "conform", str(spec)]
-    if not embedded:
-        parts += ["--url", url]
-    for pin in pins:
-        parts += ["--param", pin.argument()]
-    parts += ["--max-examples", str(options.max_examples), "--seed", str(options.seed)]
-    if options.workers != 1:
-        parts += ["--workers", str(options.workers)]
-    parts += ["--request-timeout", f"{options.request_timeout:g}"]
-    line = " ".join(shlex.quote(p) for p in parts)
-    if token and not embedded:
-        line = f"CONTRACT_TOKEN=... {line}"
-    return line
-
-
-class Collector:
-    """Turns engine events and probe outcomes into coverage counts and de-duplicated findings."""
-
-    def __init__(
-        self,
-        result: RunResult,
-        redactor: Redactor,
-        document: Mapping[str, Any],
-        headers: Mapping[str, str],
-        progress: Progress,
-    ) -> None:
-        self.result = result
-        self.redactor = redactor
-        self.document = document
-        self.headers = dict(headers)
-        self.progress = progress
-        self.candidates: dict[str, Candidate] = {}
-        self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
-        self.timed_out: set[str] = set()
-        self.operations = 0
-        self.free_values = False
-        self.server_gone = False
-
-    def prepare(self, schema: Any) -> None:
-        for item in schema.get_all_operations():
-            try:
-                operation = item.ok()
-            except Exception as exc:  # an operation Schemathesis cannot read
-                self.result.errors.append(self.redactor.text(f"schema: {exc}"))
-                continue
-            declared = tuple(operation.responses.status_codes)
-            self.result.coverage[operation.label] = OperationCoverage(operation.label, declared)
-        self.operations = len(self.result.coverage)
-
-    def handle(self, event: events.EngineEvent) -> None:
-        from schemathesis.engine import StopReason, events
-
-        if isinstance(event, events.PhaseStarted):
-            name = event.phase.name.value
-            if (
-                name in TESTING_PHASES
-                and event.phase.is_enabled
-                and event.phase.skip_reason is None
-            ):
-                label = f"{name} (free values)" if self.free_values else name
-                if label not in self.result.phases:
-                    self.result.phases.append(label)
-                self.result.stateful = self.result.stateful or name == "stateful"
-                self.progress.start_phase(label, 0 if name == "stateful" else self.operations)
-        elif isinstance(event, events.ScenarioFinished):
-            if event.is_test_scenario:
-                self.scenario(event)
-        elif isinstance(event, events.NonFatalError):
-            self.engine_error(event)
-        elif isinstance(event, events.EngineFinished):
-            self.server_gone = event.stop_reason == StopReason.SERVER_UNAVAILABLE
-        elif isinstance(event, events.FatalError):
-            self.error(f"engine: {event.exception}")
-        elif isinstance(event, events.Interrupted):
-            raise KeyboardInterrupt
-
-    def scenario(self, event: events.ScenarioFinished) -> None:
-        recorder = event.recorder
-        phase = event.phase.value + (" (free values)" if self.free_values else "")
-        sent = 0
-        for case_id, interaction in recorder.interactions.items():
-            node = recorder.cases.get(case_id)
-            if node is None:
-                continue
-            case = node.value
-            sent += 1
-            self.result.requests += 1
-            response = interaction.response
-            if response is None:
-                if case.operation.label in self.timed_out:
-                    self.add_timeout(case, self.exchange(interaction), phase)
-                continue
-            if interaction.request.method.upper() == case.operation.method.upper():
-                self.count(case, response.status_code)
-                self.consider(case, interaction.request, response.status_code)
-        for case_id, nodes in recorder.checks.items():
-            for check in nodes:
-                info = check.failure_info
-                if info is None:
-                    continue
-                failure = info.failure
-                failed = recorder.interactions.get(failure.case_id or case_id)
-                exchange = self.exchange(failed) if failed is not None else None
-                self.add(check.name, failure, exchange, phase)
-        self.progress.step(requests=sent, findings=len(self.result.findings))
-
-    def engine_error(self, event: events.NonFatalError) -> None:
-        error = event.value
-        if isinstance(error, requests.Timeout):
-            self.timed_out.add(event.label)
-            return
-        if event.info.title == "Unresponsive Operation" and event.label in self.timed_out:
-            return
-        if event.info.title == "Server Unavailable":
-            message = f"the server at {self.result.base_url} stopped responding"
-        elif isinstance(error, requests.ConnectionError):
-            message = f"{event.label}: the server stopped answering ({_connection_reason(error)})"
-        else:
-            detail = (str(event.info.message).strip().splitlines() or [""])[0]
-            message = f"{event.label}: {event.info.title}: {detail}"
-        self.error(message)
-
-    def error(self, message: str) -> None:
-        text = self.redactor.text(message)
-        if text not in self.result.errors:
-            self.result.errors.append(text)
-
-    def probe(self, outcome: ProbeOutcome) -> None:
-        case = outcome.case
-        self.result.requests += 1
-        phase = f"probe ({outcome.kind})"
-        request = outcome.request
-        if outcome.response is None:
-            exchange = self.redactor.exchange(
-                method=request.method,
-                url=request.url,
-                request_headers=request.headers,
-                request_body=request.body,
-                status=None,
-            )
-            if isinstance(outcome.error, requests.Timeout):
-                self.add_timeout(case, exchange, phase)
-            else:
-                reason = _connection_reason(outcome.error) if outcome.error else "no response"
-                self.error(f"{case.operation.label}: {phase}: {reason}")
-            self.progress.step(findings=len(self.result.findings))
-            return
-        response = outcome.response
-        if request.method == case.operation.method.upper():
-            self.count(case, response.status_code)
-        exchange = self.redactor.exchange(
-            method=request.method,
-            url=request.url,
-            request_headers=request.headers,
-            request_body=request.body,
-            status=response.status_code,
-            response_headers={k: v[0] for k, v in response.headers.items() if v},
-            response_body=response.content,
-            elapsed=response.elapsed,
-        )
-        for check, failure in outcome.failures:
-            self.add(check, failure, exchange, phase)
-        self.progress.step(requests=1, findings=len(self.result.findings))
-
-    def count(self, case: Case[Any], status: int) -> None:
-        from .checks import matching_status_key
-
-        row = self.result.coverage.get(case.operation.label)
-        if row is None:
-            declared = tuple(case.operation.responses.status_codes)
-            row = self.result.coverage[case.operation.label] = OperationCoverage(
-                case.operation.label, declared
-            )
-        row.record(status, matching_status_key(status, row.declared))
-
-    def consider(self, case: Case[Any], request: Request, status: int) -> None:
-        from .probes import Candidate, SentRequest, candidate_rank
-
-        security = security_of(self.document, case.operation.definition.raw)
-        sent = {name: values[0] for name, values in request.headers.items() if values}
-        authenticated = not security.required or security.is_satisfied_by(sent, self.headers)
-        rank = candidate_rank(case, status, authenticated)
-        if rank is None:
-            return
-        label = case.operation.label
-        current = self.candidates.get(label)
-        if current is None or rank < current.rank:
-            self.candidates[label] = Candidate(case, SentRequest.from_recorded(request), rank)
-
-    def exchange(self, interaction: Interaction) -> Exchange:
-        request = interaction.request
-        response = interaction.response
-        return self.redactor.exchange(
-            method=request.method,
-            url=request.uri,
-            request_headers={k: v[0] for k, v in request.headers.items() if v},
-            request_body=request.body,
-            status=response.status_code if response is not None else None,
-            response_headers=(
-                {k: v[0] for k, v in response.headers.items() if v} if response else None
-            ),
-            response_body=response.content if response is not None else None,
-            elapsed=response.elapsed if response is not None else None,
-        )
-
-    def add_timeout(self, case: Case[Any], exchange: Exchange, phase: str) -> None:
-        timeout = self.result.request_timeout
-        failure = RequestTimedOut(
-            operation=case.operation.label,
-            message=f"No response within {timeout:g} s (--request-timeout)",
-            key="timeout",
-        )
-        self.add(RequestTimedOut.check, failure, exchange, phase)
-
-    def add(self, check: str, failure: Failure, exchange: Exchange | None, phase: str) -> None:
-        operation = failure.operation or ""
-        key = self.redactor.text(str(failure._unique_key))
-        identity = (operation, check, failure.code, key)
-        known = self.by_identity.get(identity)
-        if known is not None:
-            known.occurrences += 1
-            return
-        finding = Finding(
-            check=check,
-            operation=operation,
-            title=self.redactor.text(failure.title),
-            message=self.redactor.text(failure.message),
-            severity=str(failure.severity.value),
-            code=failure.code,
-            key=key,
-            phase=phase,
-            exchange=exchange,
-        )
-        self.by_identity[identity] = finding
-        self.result.findings.append(finding)
+    # An operation Schemathesis cannot read (an Exception here) is reported by Collector.prepare.
+    return [
+        operation.label
+        for operation in schema_operations(schema)
+        if not isinstance(operation, Exception) and parameter_keys(operation) & wanted
+    ]

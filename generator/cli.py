@@ -114,21 +114,31 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _conform(args: argparse.Namespace) -> int:
+    from conformance.options import Options
     from conformance.runner import run_conformance
 
     def against(url: str, token: str | None, **embedded: Any) -> int:
-        return run_conformance(
-            spec=_spec_path(args),
-            url=url,
-            token=token,
-            params=args.param,
-            max_examples=args.max_examples,
-            seed=args.seed,
-            workers=args.workers,
-            request_timeout=args.request_timeout,
-            report_dir=Path(args.report) if args.report else None,
-            **embedded,
-        )
+        spec = _spec_path(args)
+        try:
+            return run_conformance(
+                Options.build(
+                    spec=spec,
+                    url=url,
+                    token=token,
+                    params=args.param,
+                    max_examples=args.max_examples,
+                    seed=args.seed,
+                    workers=args.workers,
+                    request_timeout=args.request_timeout,
+                    report_dir=Path(args.report) if args.report else None,
+                    **embedded,
+                )
+            )
+        except ContractError as exc:
+            # Whatever makes the input unusable, an invalid spec included, conform exits 2.
+            for line in exc.lines():
+                print(line, file=sys.stderr)
+            return EXIT_UNUSABLE
 
     if args.url is not None:
         return against(args.url, configured_token(args.token))

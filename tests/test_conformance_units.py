@@ -11,10 +11,10 @@ import pytest
 
 from conformance.checks import matching_status_key, media_type_matches
 from conformance.credentials import auth_probes, credential_headers, security_of
+from conformance.options import parse_params, typed_value
 from conformance.progress import Progress
 from conformance.report import describe_phases, render_junit, render_summary
 from conformance.results import OperationCoverage, Redactor, RunResult
-from conformance.runner import parse_params, typed_value
 from generator.spec.errors import UsageError
 
 KEYS = ("200", "4XX", "404", "default")

@@ -1,0 +1,242 @@
+"""`Collector`: engine events and probe outcomes in, coverage counts and findings out.
+
+Every request sent counts towards the coverage of its operation (when it used the operation's own
+method); every failed check becomes a `Finding`, de-duplicated over the whole run by (operation,
+check, code, key). The best accepted request per operation is kept as the base of the probes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from .checks import matching_status_key
+from .credentials import security_of
+from .failures import RequestTimedOut
+from .preflight import connection_reason
+from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
+from .progress import Progress
+from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
+from .schemathesis_api import (
+    SERVER_UNAVAILABLE,
+    UNRESPONSIVE_OPERATION,
+    BaseSchema,
+    StopReason,
+    declared_statuses,
+    events,
+    recorded_failures,
+    recorded_requests,
+    schema_operations,
+    unique_key,
+)
+
+if TYPE_CHECKING:
+    from .schemathesis_api import Case, Failure, Interaction, Request
+
+TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+
+class Collector:
+    """Turns engine events and probe outcomes into coverage counts and de-duplicated findings."""
+
+    def __init__(
+        self,
+        result: RunResult,
+        redactor: Redactor,
+        document: Mapping[str, Any],
+        headers: Mapping[str, str],
+        progress: Progress,
+    ) -> None:
+        self.result = result
+        self.redactor = redactor
+        self.document = document
+        self.headers = dict(headers)
+        self.progress = progress
+        self.candidates: dict[str, Candidate] = {}
+        self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
+        self.timed_out: set[str] = set()
+        self.operations = 0
+        self.free_values = False
+        self.server_gone = False
+
+    def prepare(self, schema: BaseSchema) -> None:
+        for operation in schema_operations(schema):
+            if isinstance(operation, Exception):  # an operation Schemathesis cannot read
+                self.result.errors.append(self.redactor.text(f"schema: {operation}"))
+                continue
+            declared = declared_statuses(operation)
+            self.result.coverage[operation.label] = OperationCoverage(operation.label, declared)
+        self.operations = len(self.result.coverage)
+
+    def handle(self, event: events.EngineEvent) -> None:
+        if isinstance(event, events.PhaseStarted):
+            name = event.phase.name.value
+            if (
+                name in TESTING_PHASES
+                and event.phase.is_enabled
+                and event.phase.skip_reason is None
+            ):
+                label = f"{name} (free values)" if self.free_values else name
+                if label not in self.result.phases:
+                    self.result.phases.append(label)
+                self.result.stateful = self.result.stateful or name == "stateful"
+                self.progress.start_phase(label, 0 if name == "stateful" else self.operations)
+        elif isinstance(event, events.ScenarioFinished):
+            if event.is_test_scenario:
+                self.scenario(event)
+        elif isinstance(event, events.NonFatalError):
+            self.engine_error(event)
+        elif isinstance(event, events.EngineFinished):
+            self.server_gone = event.stop_reason == StopReason.SERVER_UNAVAILABLE
+        elif isinstance(event, events.FatalError):
+            self.error(f"engine: {event.exception}")
+        elif isinstance(event, events.Interrupted):
+            raise KeyboardInterrupt
+
+    def scenario(self, event: events.ScenarioFinished) -> None:
+        recorder = event.recorder
+        phase = event.phase.value + (" (free values)" if self.free_values else "")
+        sent = 0
+        for case, interaction in recorded_requests(recorder):
+            sent += 1
+            self.result.requests += 1
+            response = interaction.response
+            if response is None:
+                if case.operation.label in self.timed_out:
+                    self.add_timeout(case, self.exchange(interaction), phase)
+                continue
+            if interaction.request.method.upper() == case.operation.method.upper():
+                self.count(case, response.status_code)
+                self.consider(case, interaction.request, response.status_code)
+        for check, failure, failed in recorded_failures(recorder):
+            exchange = self.exchange(failed) if failed is not None else None
+            self.add(check, failure, exchange, phase)
+        self.progress.step(requests=sent, findings=len(self.result.findings))
+
+    def engine_error(self, event: events.NonFatalError) -> None:
+        error = event.value
+        if isinstance(error, requests.Timeout):
+            self.timed_out.add(event.label)
+            return
+        if event.info.title == UNRESPONSIVE_OPERATION and event.label in self.timed_out:
+            return
+        if event.info.title == SERVER_UNAVAILABLE:
+            message = f"the server at {self.result.base_url} stopped responding"
+        elif isinstance(error, requests.ConnectionError):
+            message = f"{event.label}: the server stopped answering ({connection_reason(error)})"
+        else:
+            detail = (str(event.info.message).strip().splitlines() or [""])[0]
+            message = f"{event.label}: {event.info.title}: {detail}"
+        self.error(message)
+
+    def error(self, message: str) -> None:
+        text = self.redactor.text(message)
+        if text not in self.result.errors:
+            self.result.errors.append(text)
+
+    def probe(self, outcome: ProbeOutcome) -> None:
+        case = outcome.case
+        self.result.requests += 1
+        phase = f"probe ({outcome.kind})"
+        request = outcome.request
+        if outcome.response is None:
+            exchange = self.redactor.exchange(
+                method=request.method,
+                url=request.url,
+                request_headers=request.headers,
+                request_body=request.body,
+                status=None,
+            )
+            if isinstance(outcome.error, requests.Timeout):
+                self.add_timeout(case, exchange, phase)
+            else:
+                reason = connection_reason(outcome.error) if outcome.error else "no response"
+                self.error(f"{case.operation.label}: {phase}: {reason}")
+            self.progress.step(findings=len(self.result.findings))
+            return
+        response = outcome.response
+        if request.method == case.operation.method.upper():
+            self.count(case, response.status_code)
+        exchange = self.redactor.exchange(
+            method=request.method,
+            url=request.url,
+            request_headers=request.headers,
+            request_body=request.body,
+            status=response.status_code,
+            response_headers={k: v[0] for k, v in response.headers.items() if v},
+            response_body=response.content,
+            elapsed=response.elapsed,
+        )
+        for check, failure in outcome.failures:
+            self.add(check, failure, exchange, phase)
+        self.progress.step(requests=1, findings=len(self.result.findings))
+
+    def count(self, case: Case[Any], status: int) -> None:
+        row = self.result.coverage.get(case.operation.label)
+        if row is None:
+            declared = declared_statuses(case.operation)
+            row = self.result.coverage[case.operation.label] = OperationCoverage(
+                case.operation.label, declared
+            )
+        row.record(status, matching_status_key(status, row.declared))
+
+    def consider(self, case: Case[Any], request: Request, status: int) -> None:
+        security = security_of(self.document, case.operation.definition.raw)
+        sent = {name: values[0] for name, values in request.headers.items() if values}
+        authenticated = not security.required or security.is_satisfied_by(sent, self.headers)
+        rank = candidate_rank(case, status, authenticated)
+        if rank is None:
+            return
+        label = case.operation.label
+        current = self.candidates.get(label)
+        if current is None or rank < current.rank:
+            self.candidates[label] = Candidate(case, SentRequest.from_recorded(request), rank)
+
+    def exchange(self, interaction: Interaction) -> Exchange:
+        request = interaction.request
+        response = interaction.response
+        return self.redactor.exchange(
+            method=request.method,
+            url=request.uri,
+            request_headers={k: v[0] for k, v in request.headers.items() if v},
+            request_body=request.body,
+            status=response.status_code if response is not None else None,
+            response_headers=(
+                {k: v[0] for k, v in response.headers.items() if v} if response else None
+            ),
+            response_body=response.content if response is not None else None,
+            elapsed=response.elapsed if response is not None else None,
+        )
+
+    def add_timeout(self, case: Case[Any], exchange: Exchange, phase: str) -> None:
+        timeout = self.result.request_timeout
+        failure = RequestTimedOut(
+            operation=case.operation.label,
+            message=f"No response within {timeout:g} s (--request-timeout)",
+            key="timeout",
+        )
+        self.add(RequestTimedOut.check, failure, exchange, phase)
+
+    def add(self, check: str, failure: Failure, exchange: Exchange | None, phase: str) -> None:
+        operation = failure.operation or ""
+        key = self.redactor.text(unique_key(failure))
+        identity = (operation, check, failure.code, key)
+        known = self.by_identity.get(identity)
+        if known is not None:
+            known.occurrences += 1
+            return
+        finding = Finding(
+            check=check,
+            operation=operation,
+            title=self.redactor.text(failure.title),
+            message=self.redactor.text(failure.message),
+            severity=str(failure.severity.value),
+            code=failure.code,
+            key=key,
+            phase=phase,
+            exchange=exchange,
+        )
+        self.by_identity[identity] = finding
+        self.result.findings.append(finding)

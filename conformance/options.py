@@ -1,0 +1,182 @@
+"""The options of one conformance run, checked once: `Options.build` is the way in.
+
+`contract conform` builds them from its arguments and the pytest plugin from its `--contract-*`
+options; after that nothing is parsed or validated again. `--param LOCATION.NAME=VALUE` values
+become `Pin`s, typed by the schema of the parameter the spec declares.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.spec.errors import UsageError
+from generator.spec.loader import LoadedSpec, load_spec
+from generator.spec.openapi import iter_operations, resolved
+from generator.spec.validate import validate
+
+LOCATIONS = ("path", "query", "header", "cookie")
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A known-good value for one parameter, sent instead of generated ones."""
+
+    location: str
+    name: str
+    value: str | int | float
+
+    @property
+    def key(self) -> str:
+        return f"{self.location}.{self.name}"
+
+    def argument(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    spec: LoadedSpec  # loaded and validated
+    url: str  # the base URL, without a trailing slash
+    token: str | None
+    pins: tuple[Pin, ...]
+    max_examples: int
+    seed: int  # the one given, or one chosen at random
+    workers: int
+    request_timeout: float
+    report_dir: Path | None = None
+    embedded: bool = False  # the server is the reference `contract conform` started itself
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        spec: Path,
+        url: str,
+        token: str | None,
+        max_examples: int,
+        seed: int | None,
+        request_timeout: float,
+        workers: int = 1,
+        params: Iterable[str] = (),
+        default_params: Iterable[str] = (),
+        report_dir: Path | None = None,
+        embedded: bool = False,
+    ) -> Options:
+        """Raise UsageError for a bad value and ContractError for an unusable spec.
+
+        `default_params` are pinned where the spec declares the parameter and `params` does not
+        name it (the embedded reference's demo values).
+        """
+        if max_examples < 1:
+            raise UsageError("--max-examples must be at least 1")
+        if workers < 1:
+            raise UsageError("--workers must be at least 1")
+        if not request_timeout > 0:
+            raise UsageError("--request-timeout must be a positive number of seconds")
+        if seed is not None and not 0 <= seed < 2**63:
+            raise UsageError("--seed must be a non-negative integer below 2**63")
+        chosen_seed = seed if seed is not None else secrets.randbits(32)
+        loaded = load_spec(spec)
+        validate(loaded)
+        pins = parse_params(params, loaded.document)
+        pins += default_pins(pins, default_params, loaded.document)
+        return cls(
+            spec=loaded,
+            url=url.rstrip("/") or url,
+            token=token,
+            pins=tuple(pins),
+            max_examples=max_examples,
+            seed=chosen_seed,
+            workers=workers,
+            request_timeout=float(request_timeout),
+            report_dir=report_dir,
+            embedded=embedded,
+        )
+
+    def command(self) -> str:
+        """The `contract conform` line that repeats this run; a token is left to the environment."""
+        parts = ["contract", "conform", str(self.spec.path)]
+        if not self.embedded:
+            parts += ["--url", self.url]
+        for pin in self.pins:
+            parts += ["--param", pin.argument()]
+        parts += ["--max-examples", str(self.max_examples), "--seed", str(self.seed)]
+        if self.workers != 1:
+            parts += ["--workers", str(self.workers)]
+        parts += ["--request-timeout", f"{self.request_timeout:g}"]
+        line = " ".join(shlex.quote(p) for p in parts)
+        if self.token and not self.embedded:
+            line = f"CONTRACT_TOKEN=... {line}"
+        return line
+
+
+def parse_params(params: Iterable[str], document: Mapping[str, Any]) -> list[Pin]:
+    """`LOCATION.NAME=VALUE` for a parameter some operation declares; typed by its schema."""
+    pins: dict[str, Pin] = {}
+    declared = declared_parameters(document)
+    for raw in params:
+        target, sep, value = raw.partition("=")
+        location, dot, name = target.partition(".")
+        if not sep or not dot or not name:
+            raise UsageError(f"--param {raw!r}: expected LOCATION.NAME=VALUE, e.g. path.id=42")
+        if location not in LOCATIONS:
+            raise UsageError(f"--param {raw!r}: location must be one of {', '.join(LOCATIONS)}")
+        schema = declared.get((location, name))
+        if schema is None:
+            raise UsageError(
+                f"--param {raw!r}: no operation declares a {location} parameter {name!r}"
+            )
+        pins[f"{location}.{name}"] = Pin(location, name, typed_value(value, schema))
+    return list(pins.values())
+
+
+def default_pins(
+    pins: Sequence[Pin], defaults: Iterable[str], document: Mapping[str, Any]
+) -> list[Pin]:
+    """`LOCATION.NAME=VALUE` defaults for parameters the spec declares and no pin names."""
+    chosen = {p.key for p in pins}
+    declared = declared_parameters(document)
+    extra: list[Pin] = []
+    for raw in defaults:
+        target, _, value = raw.partition("=")
+        location, _, name = target.partition(".")
+        schema = declared.get((location, name))
+        if target not in chosen and schema is not None:
+            extra.append(Pin(location, name, typed_value(value, schema)))
+    return extra
+
+
+def declared_parameters(document: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The schema of every parameter some operation declares, by (location, name)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for ref in iter_operations(document):
+        for group in (ref.item.get("parameters"), ref.operation.get("parameters")):
+            for raw in group if isinstance(group, list) else []:
+                parameter = resolved(document, raw, {})
+                if isinstance(parameter, dict) and "name" in parameter and "in" in parameter:
+                    schema = resolved(document, parameter.get("schema", {}), {})
+                    found.setdefault(
+                        (str(parameter["in"]), str(parameter["name"])),
+                        schema if isinstance(schema, dict) else {},
+                    )
+    return found
+
+
+def typed_value(value: str, schema: Mapping[str, Any]) -> str | int | float:
+    """`value` as an int if the schema's type includes integer, else as a float if it includes
+    number; unchanged when that conversion fails or neither is allowed."""
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    try:
+        if "integer" in kinds:
+            return int(value)
+        if "number" in kinds:
+            return float(value)
+    except ValueError:
+        pass
+    return value
