@@ -50,6 +50,8 @@ class Options:
     request_timeout: float
     report_dir: Path | None = None
     embedded: bool = False  # the server is the reference `contract conform` started itself
+    # Keys of the pins that came from `default_params`: the server's, so not in the repeat line.
+    defaulted: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -84,7 +86,8 @@ class Options:
         loaded = load_spec(spec)
         validate(loaded)
         pins = parse_params(params, loaded.document)
-        pins += default_pins(pins, default_params, loaded.document)
+        defaults = default_pins(pins, default_params, loaded.document)
+        pins += defaults
         return cls(
             spec=loaded,
             url=url.rstrip("/") or url,
@@ -96,6 +99,7 @@ class Options:
             request_timeout=float(request_timeout),
             report_dir=report_dir,
             embedded=embedded,
+            defaulted=frozenset(pin.key for pin in defaults),
         )
 
     def command(self) -> str:
@@ -104,7 +108,8 @@ class Options:
         if not self.embedded:
             parts += ["--url", self.url]
         for pin in self.pins:
-            parts += ["--param", pin.argument()]
+            if pin.key not in self.defaulted:
+                parts += ["--param", pin.argument()]
         parts += ["--max-examples", str(self.max_examples), "--seed", str(self.seed)]
         if self.workers != 1:
             parts += ["--workers", str(self.workers)]

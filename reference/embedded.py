@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import uvicorn
 
 from .serve import ReferenceDidNotStart, listen, open_app
@@ -26,8 +27,11 @@ from .workflows import STEP_SECONDS_VARIABLE, demo_workflows
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-# Known-good values for the demo data: the run-start and cancel paths answer 2xx with them.
-DEMO_PARAMS = ("path.workflow_id=demo-sequential",)
+# Known-good values for the demo data: with them every operation can answer its 2xx. The run is
+# one the embedded reference starts and cancels before the check begins: reading it answers 200,
+# and so does cancelling it again (a cancel is idempotent), whatever the stateful phase does.
+DEMO_WORKFLOW = "demo-sequential"
+SEED_ATTEMPTS = 5
 # Shorter than the served default (a conformance run starts many runs without `background` and
 # waits for each); the contract is the same. $AGENTOS_DEMO_STEP_SECONDS still wins when set.
 EMBEDDED_STEP_SECONDS = 0.5
@@ -66,11 +70,33 @@ def embedded_reference(timeout: float = START_TIMEOUT) -> Iterator[EmbeddedRefer
             thread.start()
             try:
                 _wait_until_started(server, thread, timeout)
-                yield EmbeddedReference(f"http://127.0.0.1:{port}", token, DEMO_PARAMS, log)
+                url = f"http://127.0.0.1:{port}"
+                yield EmbeddedReference(url, token, demo_params(url, token), log)
             finally:
                 server.should_exit = True
                 thread.join(STOP_TIMEOUT)
                 sock.close()
+
+
+def demo_params(url: str, token: str) -> tuple[str, ...]:
+    """`--param` values that reach every operation's 2xx, the cancelled run's id included."""
+    params = [f"path.workflow_id={DEMO_WORKFLOW}"]
+    run = _cancelled_run(url, token)
+    if run is not None:
+        params += [f"path.run_id={run[0]}", f"query.session_id={run[1]}"]
+    return tuple(params)
+
+
+def _cancelled_run(url: str, token: str) -> tuple[str, str] | None:
+    """(run id, session id) of a demo run cancelled at once; None if each attempt finished first."""
+    runs = f"{url}/workflows/{DEMO_WORKFLOW}/runs"
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10.0) as client:
+        for _ in range(SEED_ATTEMPTS):
+            started = client.post(runs, data={"message": "seed", "background": "true"}).json()
+            run_id, session_id = str(started["run_id"]), str(started["session_id"])
+            if client.post(f"{runs}/{run_id}/cancel").status_code == 200:
+                return run_id, session_id
+    return None
 
 
 def _wait_until_started(server: uvicorn.Server, thread: threading.Thread, timeout: float) -> None:
