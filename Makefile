@@ -54,8 +54,14 @@ diff: $(STAMP)
 		code=$$?; if [ $$code -gt 1 ]; then exit $$code; fi; \
 	else echo "diff: no committed spec/agentos.yaml to compare with; skipped"; fi
 
+# In parallel (pytest-xdist), one worker per CPU unless PYTEST_WORKERS says otherwise: the suite
+# is mostly subprocesses and servers. `--dist loadfile` keeps each test module on one worker, so a
+# module-scoped fixture (a server, the Agno runs) is set up once. (`loadgroup` would let the
+# independent corpus cases spread, but with pytest 9.2 it silently stops grouping: pytest-xdist
+# issue 1386.) `pytest -m "not slow"` leaves out the slowest cases locally.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) lint typecheck check diff
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # Benchmarks against peers measured in the same run (benchmarks/); not part of `make test`.
 # The first run creates benchmarks/.venv-peers; BENCH_ARGS=--rev=HEAD measures a commit.
