@@ -20,6 +20,9 @@ import pytest
 
 from tests.support.outcomes import ConformOutcomes
 
+# Every test reads a conformance run against a real server (seconds each).
+pytestmark = pytest.mark.slow
+
 CATCH_TABLE = [
     # (server, check that must catch it, checks allowed to fire, extra arguments)
     ("undeclared_status", "declared_status", {"declared_status", "auth_required"}, ()),

@@ -32,6 +32,7 @@ def silent_listener() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+@pytest.mark.slow
 def test_server_that_never_answers_is_exit_2(silent_listener: str) -> None:
     done = run_conform(CONTRACT, "--url", silent_listener, "--token", TOKEN)
     assert done.returncode == 2
@@ -82,6 +83,7 @@ def test_bad_numbers_are_usage_errors() -> None:
     assert "--max-examples must be at least 1" in done.stderr
 
 
+@pytest.mark.slow
 def test_the_token_never_appears_in_any_output_or_report(conform_outcomes: ConformOutcomes) -> None:
     # This server echoes the credential it received in its bodies, and the probes send the token
     # under another scheme: every way the secret could leak is exercised. (The same run as in
@@ -102,6 +104,7 @@ def test_the_token_never_appears_in_any_output_or_report(conform_outcomes: Confo
     assert any('"credential":"Basic ${CONTRACT_TOKEN}"' in e for e in excerpts)
 
 
+@pytest.mark.slow
 def test_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
     log = tmp_path / "requests.log"
     sent: list[str] = []
@@ -121,6 +124,7 @@ def test_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
     assert first == second
 
 
+@pytest.mark.slow
 def test_summary_shows_the_seed_and_how_to_reproduce(tmp_path: Path) -> None:
     with broken_server("schema_mismatch") as url:
         outcome = conform(url, seed=4242)

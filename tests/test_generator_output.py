@@ -159,6 +159,7 @@ def test_golden_output_matches(case: str) -> None:
         assert expected[name].decode("utf-8") == text, f"{case}/{name} differs: run `make golden`"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_golden_output_passes_ruff_and_mypy(case: str, tmp_path: Path) -> None:
     package = tmp_path / case

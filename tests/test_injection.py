@@ -108,6 +108,7 @@ def _document(
     }
 
 
+@pytest.mark.slow
 # An enum default is stored as its plain value; pydantic warns when it serializes it. Harmless.
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
 @settings(
