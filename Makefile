@@ -55,8 +55,16 @@ diff: $(STAMP)
 		code=$$?; if [ $$code -gt 1 ]; then exit $$code; fi; \
 	else echo "diff: no committed spec/agentos.yaml to compare with; skipped"; fi
 
+# In parallel (pytest-xdist), one worker per CPU unless PYTEST_WORKERS says otherwise: the suite
+# is mostly subprocesses and servers. `--dist worksteal` hands each worker a contiguous run of
+# tests, so a module's tests mostly share a worker and its module-scoped fixture is set up once
+# (twice if a split lands inside it), and moves the tail of a busy worker's queue to an idle one.
+# `loadfile` would pin the corpus module, over a third of the CPU time, to one worker, and
+# `loadgroup` silently stops grouping with pytest 9.2 (pytest-xdist issue 1386).
+# `pytest -m "not slow"` leaves out the slowest cases for a quick local loop.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) lint typecheck check diff
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 # Benchmarks against peers measured in the same run (benchmarks/); not part of `make test`.
 # The first run creates benchmarks/.venv-peers; BENCH_ARGS=--rev=HEAD measures a commit.

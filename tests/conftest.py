@@ -3,10 +3,14 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from generator.launch import contract_command
+
+if TYPE_CHECKING:
+    from tests.support.outcomes import ConformOutcomes
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -32,3 +36,12 @@ def kitchen_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     write_package(root / "kitchen_sink", generate_package(spec, "kitchen_sink"))
     with uvicorn_server("tests.apps.kitchen_impl:create", extra_paths=(root,)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def conform_outcomes(tmp_path_factory: pytest.TempPathFactory) -> ConformOutcomes:
+    """`contract conform` against a broken server, run once per session for the same arguments
+    and read by every test that asks for it (tests/support/outcomes.py)."""
+    from tests.support.outcomes import ConformOutcomes, session_folder
+
+    return ConformOutcomes(session_folder(tmp_path_factory.getbasetemp()))

@@ -21,6 +21,9 @@ from typing import Any
 
 import pytest
 
+# Builds (once) a virtual environment for Agno, then four conformance runs against it.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "agno"
 

@@ -7,16 +7,21 @@ The Schemathesis 4.32 traps are pinned here too: the good server answers the cov
 unsupported-method probes with 405 and reads `background=0` as a boolean (zero findings expected);
 `GET /workflows` declares `default`, and a 409 there is still reported; and one operation yields
 several findings (the run does not stop at the first failure per operation).
+
+A run is a few seconds of subprocesses, and the same server with the same arguments gives the
+same report: the tests that read one run share it (`conform_outcomes`, run once per session).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
-from tests.support.conform import broken_server, conform
+from tests.support.outcomes import ConformOutcomes
+
+# Every test reads a conformance run against a real server (seconds each).
+pytestmark = pytest.mark.slow
 
 CATCH_TABLE = [
     # (server, check that must catch it, checks allowed to fire, extra arguments)
@@ -35,10 +40,13 @@ CATCH_TABLE = [
     ("server", "check", "allowed", "extra"), CATCH_TABLE, ids=[row[0] for row in CATCH_TABLE]
 )
 def test_broken_server_is_caught_by_the_right_check(
-    server: str, check: str, allowed: set[str], extra: tuple[str, ...], tmp_path: Path
+    server: str,
+    check: str,
+    allowed: set[str],
+    extra: tuple[str, ...],
+    conform_outcomes: ConformOutcomes,
 ) -> None:
-    with broken_server(server) as url:
-        outcome = conform(url, *extra, report=tmp_path)
+    outcome = conform_outcomes.get(server, *extra)
     assert outcome.returncode == 1, outcome.stdout + outcome.stderr
     assert check in outcome.checks()
     assert outcome.checks() <= allowed, f"unexpected findings: {outcome.checks() - allowed}"
@@ -46,9 +54,8 @@ def test_broken_server_is_caught_by_the_right_check(
     assert "NOT CONFORMANT" in outcome.stdout
 
 
-def test_good_server_passes_with_zero_findings(tmp_path: Path) -> None:
-    with broken_server("good") as url:
-        outcome = conform(url, report=tmp_path, max_examples=20)
+def test_good_server_passes_with_zero_findings(conform_outcomes: ConformOutcomes) -> None:
+    outcome = conform_outcomes.get("good", max_examples=20)
     assert outcome.returncode == 0, outcome.stdout + outcome.stderr
     report = outcome.report()
     assert report["findings"] == []
@@ -57,9 +64,10 @@ def test_good_server_passes_with_zero_findings(tmp_path: Path) -> None:
     assert "CONFORMANT: 0 findings" in outcome.stdout
 
 
-def test_undeclared_statuses_name_the_status_and_the_default_fallback(tmp_path: Path) -> None:
-    with broken_server("undeclared_status") as url:
-        outcome = conform(url, report=tmp_path)
+def test_undeclared_statuses_name_the_status_and_the_default_fallback(
+    conform_outcomes: ConformOutcomes,
+) -> None:
+    outcome = conform_outcomes.get("undeclared_status")
     findings = outcome.report()["findings"]
     titles = {(f["operation"], f["title"], f["key"]) for f in findings}
     cancel = "POST /workflows/{workflow_id}/runs/{run_id}/cancel"
@@ -72,20 +80,22 @@ def test_undeclared_statuses_name_the_status_and_the_default_fallback(tmp_path: 
     assert {"no credentials:403", "wrong credentials:403"} <= auth
 
 
-def test_without_a_token_missing_credentials_are_only_an_auth_finding(tmp_path: Path) -> None:
+def test_without_a_token_missing_credentials_are_only_an_auth_finding(
+    conform_outcomes: ConformOutcomes,
+) -> None:
     # Schemathesis counts a request without its security header as negative data; accepting it
     # is `auth_required`'s finding, not also `invalid_request_rejected`'s (a false positive once).
-    with broken_server("auth_bypass") as url:
-        outcome = conform(url, report=tmp_path, token=None)
+    outcome = conform_outcomes.get("auth_bypass", token=None)
     assert outcome.returncode == 1
     assert outcome.checks() == {"auth_required"}
     notes = outcome.report()["notes"]
     assert "no --token: secured operations were checked only for their 401 answers" in notes
 
 
-def test_auth_bypass_findings_name_each_probe_that_got_in(tmp_path: Path) -> None:
-    with broken_server("auth_bypass") as url:
-        outcome = conform(url, report=tmp_path)
+def test_auth_bypass_findings_name_each_probe_that_got_in(
+    conform_outcomes: ConformOutcomes,
+) -> None:
+    outcome = conform_outcomes.get("auth_bypass")
     keys = {(f["key"], f["title"]) for f in outcome.report()["findings"]}
     assert ("no credentials", "Authentication not enforced") in keys
     assert ("another scheme", "Authentication not enforced") in keys
@@ -93,18 +103,18 @@ def test_auth_bypass_findings_name_each_probe_that_got_in(tmp_path: Path) -> Non
     assert not any(key == "wrong credentials" for key, _ in keys)
 
 
-def test_negative_finding_names_the_invalid_component(tmp_path: Path) -> None:
-    with broken_server("accepts_invalid") as url:
-        outcome = conform(url, report=tmp_path)
+def test_negative_finding_names_the_invalid_component(conform_outcomes: ConformOutcomes) -> None:
+    outcome = conform_outcomes.get("accepts_invalid")
     (finding,) = outcome.report()["findings"]
     assert finding["operation"] == "GET /workflows"
     assert "limit" in finding["message"]
     assert finding["response"]["status"] == 200
 
 
-def test_server_error_is_reported_with_the_request_that_caused_it(tmp_path: Path) -> None:
-    with broken_server("server_error") as url:
-        outcome = conform(url, report=tmp_path)
+def test_server_error_is_reported_with_the_request_that_caused_it(
+    conform_outcomes: ConformOutcomes,
+) -> None:
+    outcome = conform_outcomes.get("server_error")
     (finding,) = outcome.report()["findings"]
     assert finding["response"]["status"] == 500
     # The server fails on unknown workflows: the request shows one.

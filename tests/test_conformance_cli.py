@@ -10,6 +10,7 @@ import pytest
 
 from tests.broken.base import LOG_VARIABLE
 from tests.support.conform import CONTRACT, TOKEN, broken_server, conform, run_conform
+from tests.support.outcomes import ConformOutcomes
 from tests.support.server import free_port
 
 
@@ -31,6 +32,7 @@ def silent_listener() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+@pytest.mark.slow
 def test_server_that_never_answers_is_exit_2(silent_listener: str) -> None:
     done = run_conform(CONTRACT, "--url", silent_listener, "--token", TOKEN)
     assert done.returncode == 2
@@ -81,13 +83,15 @@ def test_bad_numbers_are_usage_errors() -> None:
     assert "--max-examples must be at least 1" in done.stderr
 
 
-def test_the_token_never_appears_in_any_output_or_report(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_the_token_never_appears_in_any_output_or_report(conform_outcomes: ConformOutcomes) -> None:
     # This server echoes the credential it received in its bodies, and the probes send the token
-    # under another scheme: every way the secret could leak is exercised.
-    report = tmp_path / "report"
-    with broken_server("auth_bypass") as url:
-        outcome = conform(url, report=report)
+    # under another scheme: every way the secret could leak is exercised. (The same run as in
+    # test_conformance_broken.py: `conform_outcomes` runs it once per session.)
+    outcome = conform_outcomes.get("auth_bypass")
     assert outcome.returncode == 1
+    assert outcome.folder is not None
+    report = outcome.folder
     outputs = {"stdout": outcome.stdout, "stderr": outcome.stderr}
     outputs |= {p.name: p.read_text("utf-8") for p in report.iterdir()}
     for name, text in outputs.items():
@@ -100,6 +104,7 @@ def test_the_token_never_appears_in_any_output_or_report(tmp_path: Path) -> None
     assert any('"credential":"Basic ${CONTRACT_TOKEN}"' in e for e in excerpts)
 
 
+@pytest.mark.slow
 def test_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
     log = tmp_path / "requests.log"
     sent: list[str] = []
@@ -119,6 +124,7 @@ def test_same_seed_sends_the_same_requests(tmp_path: Path) -> None:
     assert first == second
 
 
+@pytest.mark.slow
 def test_summary_shows_the_seed_and_how_to_reproduce(tmp_path: Path) -> None:
     with broken_server("schema_mismatch") as url:
         outcome = conform(url, seed=4242)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.conform import CONTRACT, PINS, TOKEN, broken_server
 from tests.support.server import free_port
 
@@ -26,6 +28,7 @@ def run_pytest(url: str, folder: Path, *extra: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_plugin_passes_a_conformant_server(tmp_path: Path) -> None:
     with broken_server("good") as url:
         done = run_pytest(url, tmp_path, f"--contract-report={tmp_path / 'report'}")
@@ -34,6 +37,7 @@ def test_plugin_passes_a_conformant_server(tmp_path: Path) -> None:
     assert (tmp_path / "report" / "junit.xml").is_file()
 
 
+@pytest.mark.slow
 def test_plugin_fails_exactly_the_violated_operations_and_check(tmp_path: Path) -> None:
     # Both operations that answer 404 (start a run, cancel) send the malformed body.
     with broken_server("schema_mismatch") as url:
@@ -52,6 +56,7 @@ def test_plugin_fails_exactly_the_violated_operations_and_check(tmp_path: Path) 
     assert TOKEN not in done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_plugin_reports_an_unreachable_server_on_every_item(tmp_path: Path) -> None:
     done = run_pytest(f"http://127.0.0.1:{free_port()}", tmp_path)
     assert done.returncode == 1

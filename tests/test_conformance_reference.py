@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
@@ -22,6 +23,7 @@ def declared_operations() -> set[str]:
     return {f"{ref.method.upper()} {ref.path}" for ref in iter_operations(document)}
 
 
+@pytest.mark.slow
 def test_reference_passes_with_zero_findings(tmp_path: Path) -> None:
     done = run_conform("--max-examples", "10", "--seed", "1", "--report", tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr

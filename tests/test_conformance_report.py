@@ -10,6 +10,9 @@ import pytest
 
 from tests.support.conform import TOKEN, Outcome, broken_server, conform
 
+# The module's tests read conformance runs against real servers (seconds each).
+pytestmark = pytest.mark.slow
+
 CANCEL = "POST /workflows/{workflow_id}/runs/{run_id}/cancel"
 OPERATIONS = ("GET /workflows", "POST /workflows/{workflow_id}/runs", CANCEL)
 CHECKS = 8

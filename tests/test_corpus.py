@@ -23,6 +23,8 @@ CORPUS = SHARED / "corpus"
 REAL = sorted((CORPUS / "real").glob("*.json"))
 EDGE = sorted((CORPUS / "edge").rglob("*.yaml"))
 LARGE = sorted((CORPUS / "large").glob("*.json.gz"))
+# From this size on a document takes seconds (the compressed large/ ones, a minute): marked slow.
+SLOW_BYTES = 200_000
 # Documents we refuse, each for a reason a user can act on (asserted word for word below).
 REFUSED = {
     "amazonaws.com__runtime.sagemaker.json": "is not valid under any of the schemas",
@@ -44,6 +46,11 @@ def _case_id(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
+def _case(path: Path) -> object:
+    slow = path in LARGE or path.stat().st_size >= SLOW_BYTES
+    return pytest.param(path, id=_case_id(path), marks=[pytest.mark.slow] if slow else [])
+
+
 def _round_trip(document: Path, root: Path, index: int) -> list[str]:
     package = f"corpus_{index}"
     write_package(root / package, generate_package(document, package))
@@ -53,7 +60,7 @@ def _round_trip(document: Path, root: Path, index: int) -> list[str]:
     return differences(spec_surface(load_spec(document).document), app_surface(app))
 
 
-@pytest.mark.parametrize("document", REAL + EDGE + LARGE, ids=_case_id)
+@pytest.mark.parametrize("document", [_case(path) for path in REAL + EDGE + LARGE])
 def test_document_round_trips_or_is_refused_clearly(document: Path, package_root: Path) -> None:
     index = (REAL + EDGE + LARGE).index(document)
     if document.name in REFUSED:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import sys
 from pathlib import Path
 
@@ -21,18 +22,20 @@ from generator.codegen.output import write_package
 from generator.codegen.pipeline import generate_package
 from generator.spec.errors import ContractError
 
-MARKER = Path("/tmp/contract-injection-marker")  # noqa: S108 - what a payload would create
+# What a payload would create; one name per process, so that parallel runs (xdist workers, other
+# checkouts on the same machine) never see each other's marker.
+MARKER = Path(f"/tmp/contract-injection-marker-{os.getpid()}")  # noqa: S108
 PAYLOADS = [
-    '"""; import os; os.system("touch /tmp/contract-injection-marker"); """',
-    "'''\nopen('/tmp/contract-injection-marker', 'w')\n'''",
-    '\\"; __import__("os").system("touch /tmp/contract-injection-marker") #',
+    f'"""; import os; os.system("touch {MARKER}"); """',
+    f"'''\nopen('{MARKER}', 'w')\n'''",
+    f'\\"; __import__("os").system("touch {MARKER}") #',
     "{{ 7*7 }}{% raw %}",
     "\\N{BULLET} \\x00 \\u2028",
     "\r\nSet-Cookie: evil=1",
     "line one\n    indented \"quoted\" 'single'",
     'ends with a quote"',
     "ends with a backslash\\",
-    "__import__('os').system('touch /tmp/contract-injection-marker')",
+    f"__import__('os').system('touch {MARKER}')",
     "class",
     "def f(): pass",
     "\u202e right-to-left \U0001f600",
@@ -105,6 +108,7 @@ def _document(
     }
 
 
+@pytest.mark.slow
 # An enum default is stored as its plain value; pydantic warns when it serializes it. Harmless.
 @pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
 @settings(

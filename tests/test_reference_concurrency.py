@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.reference_server import ReferenceServer
+
+# Hundreds of requests against a real server, killed and restarted.
+pytestmark = pytest.mark.slow
 
 RUNS = 200
 RACE_STEP_SECONDS = 1.0

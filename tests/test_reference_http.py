@@ -178,6 +178,7 @@ def test_a_completed_run_cannot_be_cancelled_400_run_not_active(client: httpx.Cl
     assert read_run(client, "demo-sequential", run["run_id"])["status"] == "COMPLETED"
 
 
+@pytest.mark.slow
 def test_background_parallel_run_cancel_stops_and_cleans_up_every_step(
     client: httpx.Client,
 ) -> None:

@@ -27,6 +27,9 @@ from typing import Any
 import pytest
 import yaml
 
+# The module's fixture generates twice, runs mypy twice and starts Python four times.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SPEC = ROOT / "spec" / "agentos.yaml"
