@@ -55,6 +55,7 @@ def test_a_reference_that_cannot_start_is_exit_2_with_its_reason() -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_contract_serve_with_its_defaults_conforms_under_the_documented_command(
     tmp_path: Path,
 ) -> None:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from generator.launch import ServerProcess, contract_command, free_port
 from tests.conftest import REPO
@@ -47,6 +48,7 @@ def test_the_sample_implements_every_operation(tmp_path: Path) -> None:
     assert done.stdout.strip() == "FastAPI"
 
 
+@pytest.mark.slow
 def test_the_documented_commands_serve_the_sample_and_find_it_conformant(tmp_path: Path) -> None:
     (tmp_path / "my_agentos.py").write_text(sample(), encoding="utf-8")
     serve, check = serve_and_check_commands()
