@@ -109,7 +109,12 @@ class Collector:
                 continue
             if interaction.request.method.upper() == case.operation.method.upper():
                 self.count(case, response.status_code)
-                self.consider(case, interaction.request, response.status_code)
+                authenticated = self.authenticated(case, interaction.request)
+                if authenticated:
+                    row = self.result.coverage[case.operation.label]
+                    status = response.status_code
+                    row.authenticated[status] = row.authenticated.get(status, 0) + 1
+                self.consider(case, interaction.request, response.status_code, authenticated)
         for check, failure, failed in recorded_failures(recorder):
             exchange = self.exchange(failed) if failed is not None else None
             self.add(check, failure, exchange, phase)
@@ -182,11 +187,18 @@ class Collector:
             )
         row.record(status, matching_status_key(status, row.declared))
 
-    def consider(self, case: Case[Any], request: Request, status: int) -> None:
+    def authenticated(self, case: Case[Any], request: Request) -> bool | None:
+        """Whether the request carried our credentials; None when the operation needs none."""
         security = security_of(self.document, case.operation.definition.raw)
+        if not security.required:
+            return None
         sent = {name: values[0] for name, values in request.headers.items() if values}
-        authenticated = not security.required or security.is_satisfied_by(sent, self.headers)
-        rank = candidate_rank(case, status, authenticated)
+        return security.is_satisfied_by(sent, self.headers)
+
+    def consider(
+        self, case: Case[Any], request: Request, status: int, authenticated: bool | None
+    ) -> None:
+        rank = candidate_rank(case, status, authenticated is not False)  # None: open operation
         if rank is None:
             return
         label = case.operation.label

@@ -52,6 +52,8 @@ class Options:
     embedded: bool = False  # the server is the reference `contract conform` started itself
     # Keys of the pins that came from `default_params`: the server's, so not in the repeat line.
     defaulted: frozenset[str] = frozenset()
+    # Check a server whose secured operations we cannot pass (no token, or a refused one) anyway.
+    allow_unauthenticated: bool = False
 
     @classmethod
     def build(
@@ -68,6 +70,7 @@ class Options:
         default_params: Iterable[str] = (),
         report_dir: Path | None = None,
         embedded: bool = False,
+        allow_unauthenticated: bool = False,
     ) -> Options:
         """Raise UsageError for a bad value and ContractError for an unusable spec.
 
@@ -100,6 +103,7 @@ class Options:
             report_dir=report_dir,
             embedded=embedded,
             defaulted=frozenset(pin.key for pin in defaults),
+            allow_unauthenticated=allow_unauthenticated,
         )
 
     def command(self) -> str:
@@ -114,6 +118,8 @@ class Options:
         if self.workers != 1:
             parts += ["--workers", str(self.workers)]
         parts += ["--request-timeout", f"{self.request_timeout:g}"]
+        if self.allow_unauthenticated:
+            parts.append("--allow-unauthenticated")
         line = " ".join(shlex.quote(p) for p in parts)
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"

@@ -1,13 +1,16 @@
 """The conformance suite inside pytest: `pytest -p conformance.plugin --contract-url URL`.
 
-With `--contract-url`, the session gains one test per operation × check (the junit.xml layout), all
-fed by a single run of the suite against that URL. Without it the plugin adds nothing. Everything
-beyond pytest is imported lazily, so loading the plugin costs nothing when it is not used.
+With `--contract-url`, the session gains `contract::run` (fails when the run could not test the
+server) and one test `contract::METHOD /path::check` per operation × check (the junit.xml layout),
+all fed by a single run of the suite against that URL; an operation that never answered a declared
+2xx is skipped as untested, not passed. Without `--contract-url` the plugin adds nothing.
+Everything beyond pytest is imported lazily, so loading the plugin costs nothing when it is not
+used.
 
 Options: --contract-url, --contract-token (default $CONTRACT_TOKEN), --contract-spec (default
 `[tool.contract] spec` of the rootdir's pyproject.toml), --contract-param LOCATION.NAME=VALUE
 (repeatable), --contract-max-examples, --contract-seed, --contract-request-timeout,
---contract-report DIR.
+--contract-report DIR, --contract-allow-unauthenticated.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from .options import Options
     from .results import Finding, RunResult
 
 
@@ -41,6 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--contract-request-timeout", type=float, default=10.0, help="seconds per request"
     )
     group.addoption("--contract-report", help="also write junit.xml, report.md, report.json here")
+    group.addoption(
+        "--contract-allow-unauthenticated",
+        action="store_true",
+        help="check a server without a token it accepts (secured operations: 401 answers only)",
+    )
 
 
 def pytest_collection_modifyitems(
@@ -48,7 +57,9 @@ def pytest_collection_modifyitems(
 ) -> None:
     if not config.getoption("contract_url"):
         return
-    suite = ContractSuite.from_parent(session, name="contract", spec=spec_path(config))
+    suite = ContractSuite.from_parent(
+        session, name="contract", nodeid="contract", spec=spec_path(config)
+    )
     items.extend(suite.collect())
 
 
@@ -67,38 +78,40 @@ def spec_path(config: pytest.Config) -> Path:
 
 
 class ContractSuite(pytest.Collector):
-    """One item per operation × check; the suite runs once, when the first item needs it."""
+    """`contract::run`, then one item per operation × check; the suite runs once, when the first
+    item needs it. A server that cannot be checked at all (unreachable, or our token refused)
+    ends the session before any item, with the one line `contract conform` would print."""
 
     def __init__(self, *, spec: Path, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.spec = spec
-        self.outcome: RunResult | str | None = None
+        self.outcome: RunResult | None = None
+        self.options: Options | None = None
 
     def collect(self) -> list[pytest.Item]:
         from .checks import CHECK_NAMES
         from .failures import RequestTimedOut
 
+        self.options = self._usable_options()
         checks = (*CHECK_NAMES, RequestTimedOut.check)
         return [
-            ContractItem.from_parent(self, name=f"{label}::{check}", operation=label, check=check)
-            for label in operation_labels(self.spec)
-            for check in checks
+            RunItem.from_parent(self, name="run"),
+            *(
+                ContractItem.from_parent(
+                    self, name=f"{label}::{check}", operation=label, check=check
+                )
+                for label in operation_labels(self.spec)
+                for check in checks
+            ),
         ]
 
-    def result(self) -> RunResult | str:
-        """The run's result, or the one line that says why there is none."""
-        if self.outcome is None:
-            self.outcome = self._run()
-        return self.outcome
-
-    def _run(self) -> RunResult | str:
+    def _usable_options(self) -> Options:
         from generator.spec.config import configured_token
         from generator.spec.errors import ContractError
 
+        from .credentials import credential_headers
         from .options import Options
-        from .preflight import Unusable
-        from .report import write_reports
-        from .runner import check_server
+        from .preflight import Unusable, check_credentials, preflight
 
         option = self.config.getoption
         report = option("contract_report")
@@ -112,14 +125,36 @@ class ContractSuite(pytest.Collector):
                 seed=option("contract_seed"),
                 request_timeout=option("contract_request_timeout"),
                 report_dir=Path(report) if report else None,
+                allow_unauthenticated=option("contract_allow_unauthenticated"),
             )
-            result = check_server(options)
+            preflight(options.url)
+            if not options.allow_unauthenticated:
+                document = options.spec.document
+                headers = credential_headers(document, options.token)
+                check_credentials(document, options.url, options.token, headers)
         except ContractError as exc:
-            return "; ".join(exc.lines())
+            pytest.exit("contract conform: " + "; ".join(exc.lines()), returncode=2)
         except Unusable as exc:
-            return str(exc)
-        if options.report_dir is not None:
-            write_reports(result, options.report_dir)
+            pytest.exit(f"contract conform: {exc}", returncode=2)
+        return options
+
+    def result(self) -> RunResult:
+        if self.outcome is None:
+            self.outcome = self._run()
+        return self.outcome
+
+    def _run(self) -> RunResult:
+        from .preflight import Unusable
+        from .report import write_reports
+        from .runner import check_server
+
+        assert self.options is not None, "collect() builds the options"
+        try:
+            result = check_server(self.options)
+        except Unusable as exc:  # the server went away between collection and the run
+            pytest.exit(f"contract conform: {exc}", returncode=2)
+        if self.options.report_dir is not None:
+            write_reports(result, self.options.report_dir)
         return result
 
 
@@ -144,6 +179,22 @@ class ContractFailure(Exception):
         self.seed = seed
 
 
+class RunItem(pytest.Item):
+    """The run as a whole: fails when it could not test the server (errors, a refused token)."""
+
+    def runtest(self) -> None:
+        parent = self.parent
+        assert isinstance(parent, ContractSuite)
+        result = parent.result()
+        problems = [f"not tested: {result.blocked}"] if result.blocked else []
+        problems += [f"error: {error}" for error in result.errors]
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, "contract: the run"
+
+
 class ContractItem(pytest.Item):
     def __init__(self, *, operation: str, check: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -154,17 +205,25 @@ class ContractItem(pytest.Item):
         parent = self.parent
         assert isinstance(parent, ContractSuite)
         result = parent.result()
-        if isinstance(result, str):
-            pytest.fail(f"contract conform: {result}", pytrace=False)
+        if result.blocked:
+            pytest.skip(f"not tested: {result.blocked}")
         findings = result.findings_by_check().get((self.operation, self.check), [])
         if findings:
             raise ContractFailure(findings, result.seed)
+        if self.operation in result.untested():
+            pytest.skip(
+                "not tested: it never answered a declared 2xx; only its errors were checked"
+            )
 
     def repr_failure(
         self,
         excinfo: pytest.ExceptionInfo[BaseException],
         style: Any = None,
     ) -> str:
+        from generator.spec.config import TOKEN_VARIABLE
+
+        from .results import TOKEN_PLACEHOLDER
+
         error = excinfo.value
         if not isinstance(error, ContractFailure):
             return str(super().repr_failure(excinfo, style=style))
@@ -174,6 +233,11 @@ class ContractItem(pytest.Item):
             lines += [f"[{finding.severity}] {finding.title}{times}", finding.message]
             if finding.exchange is not None:
                 lines += [f"reproduce (seed {error.seed}): {finding.exchange.curl()}"]
+                if TOKEN_PLACEHOLDER in lines[-1]:
+                    lines += [
+                        f"  (the curl line reads the token from ${TOKEN_VARIABLE}: set it to "
+                        "the --contract-token value first)"
+                    ]
             lines.append("")
         return "\n".join(lines).rstrip()
 

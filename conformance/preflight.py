@@ -1,13 +1,20 @@
-"""Before any test: is there a server at the base URL at all? And why a connection failed.
+"""Before any test: is there a server at the base URL at all, and will it take our token?
 
 A server that cannot be checked is `Unusable` (exit 2 with one clear line), not a finding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from generator.spec.config import TOKEN_VARIABLE
+from generator.spec.openapi import iter_operations
+
+from .credentials import security_of
 
 PREFLIGHT_CONNECT_TIMEOUT = 3.0
 PREFLIGHT_READ_TIMEOUT = 5.0
@@ -54,3 +61,47 @@ def connection_reason(exc: BaseException) -> str:
         if needle in text:
             return reason
     return "connection failed"
+
+
+def check_credentials(
+    document: Mapping[str, Any], url: str, token: str | None, headers: Mapping[str, str]
+) -> None:
+    """Raise Unusable when the secured operations cannot be passed: no token, or a refused one.
+
+    A run without credentials the server accepts sees only 401s from every secured operation and
+    would read CONFORMANT with nothing past authentication tested. The token is tried on one
+    secured GET that needs no parameter, when the spec has one; the run's own answers are judged
+    afterwards too (`credentials_refused`).
+    """
+    secured = [
+        ref for ref in iter_operations(document) if security_of(document, ref.operation).required
+    ]
+    if not secured:
+        return
+    total = sum(1 for _ in iter_operations(document))
+    if token is None:
+        raise Unusable(
+            f"no token (--token or ${TOKEN_VARIABLE}): {len(secured)} of {total} operations "
+            "require credentials, so nothing past their authentication would be tested "
+            "(--allow-unauthenticated checks only their 401 answers)"
+        )
+    probe = next((ref for ref in secured if ref.method == "get" and "{" not in ref.path), None)
+    if probe is None:
+        return
+    try:
+        with requests.Session() as session:
+            session.trust_env = False
+            answer = session.get(
+                url + probe.path,
+                headers=dict(headers),
+                timeout=(PREFLIGHT_CONNECT_TIMEOUT, PREFLIGHT_READ_TIMEOUT),
+                allow_redirects=False,
+            )
+    except requests.RequestException:
+        return  # the run itself will say what is wrong with the server
+    if answer.status_code == 401:
+        raise Unusable(
+            f"the server refused the token: GET {probe.path} answered 401 with it, so nothing "
+            f"past authentication would be tested; check --token or ${TOKEN_VARIABLE} "
+            "(--allow-unauthenticated checks only the 401 answers)"
+        )

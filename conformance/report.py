@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET  # noqa: S405 - we only write XML, never parse it
 
-from .results import Finding, RunResult
+from .results import UNTESTED_REASON, Finding, RunResult
 
 Style = Callable[[str, str], str]
 
@@ -68,6 +68,9 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
     lines += _table(header, coverage_rows(result), indent="  ")
     if result.findings:
         lines += ["", style(f"Findings ({len(result.findings)})", "bold")]
+        lines.append(
+            "  (×N: the responses that failed the check the same way; the matrix counts all)"
+        )
         for finding in result.sorted_findings():
             times = f" (×{finding.occurrences})" if finding.occurrences > 1 else ""
             first = finding.message.splitlines()[0] if finding.message else ""
@@ -79,15 +82,31 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
         lines.append(style(f"error: {error}", "red"))
     for note in result.notes:
         lines.append(f"note: {note}")
+    untested = result.untested()
+    if untested and not result.blocked:
+        lines.append(style(f"untested: {describe_untested(untested)}", "yellow"))
+    if result.blocked:
+        lines.append(style(f"not tested: {result.blocked}", "red"))
     lines.append("")
     count = len(result.findings)
     verdict = f"{result.verdict}: {count} finding{'' if count == 1 else 's'}"
     if result.errors:
         verdict += f", {len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
+    if untested and not result.blocked:
+        verdict += f", {len(untested)} of {len(result.coverage)} operations untested"
     colour = "green" if result.exit_code == 0 else "red"
     lines.append(style(verdict, colour))
     lines.append(f"reproduce: {result.command}")
     return "\n".join(lines)
+
+
+def describe_untested(labels: list[str]) -> str:
+    """The operations that never answered a declared 2xx: what passed there was only errors."""
+    one = len(labels) == 1
+    return (
+        f"{len(labels)} operation{'' if one else 's'} never answered a declared 2xx, "
+        f"so only {'its' if one else 'their'} error answers were checked: {', '.join(labels)}"
+    )
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "") -> list[str]:
@@ -110,6 +129,12 @@ def render_markdown(result: RunResult) -> str:
         f"**{result.verdict}**: {count} finding{'' if count == 1 else 's'}, "
         f"{len(result.errors)} errors.",
         "",
+    ]
+    if result.blocked:
+        lines += [f"**Not tested:** {result.blocked}.", ""]
+    elif result.untested():
+        lines += [f"**Untested:** {describe_untested(result.untested())}.", ""]
+    lines += [
         "| | |",
         "| --- | --- |",
         f"| server | `{target}` |",
@@ -123,7 +148,8 @@ def render_markdown(result: RunResult) -> str:
         "",
         "## Coverage matrix",
         "",
-        "Responses seen per operation and declared status (an empty cell: not declared).",
+        "Responses seen per operation and declared status (an empty cell: not declared). A "
+        "finding's count is the responses that failed its check the same way.",
         "",
     ]
     header = ["operation", *statuses(result), "undeclared seen"]
@@ -177,6 +203,8 @@ def render_json(result: RunResult) -> str:
         "embedded_reference": result.embedded,
         "verdict": result.verdict,
         "exit_code": result.exit_code,
+        "not_tested": result.blocked,
+        "untested_operations": result.untested(),
         "seed": result.seed,
         "reproduce": result.command,
         "max_examples": result.max_examples,
@@ -194,6 +222,7 @@ def render_json(result: RunResult) -> str:
                 "never_seen": row.never_seen(),
                 "undeclared_seen": {str(s): n for s, n in sorted(row.undeclared.items())},
                 "requests": row.requests,
+                "tested": row.tested,
             }
             for row in result.coverage.values()
         ],
@@ -252,10 +281,15 @@ def render_junit(result: RunResult) -> str:
         ("reproduce", result.command),
     ):
         ET.SubElement(properties, "property", name=name, value=value)
+    untested = set(result.untested())
+    skipped = result.blocked or UNTESTED_REASON
     for operation in result.coverage:
         for check in result.checks:
             case = ET.SubElement(suite, "testcase", classname=operation, name=check)
-            for finding in grouped.get((operation, check), []):
+            found = grouped.get((operation, check), [])
+            if not found and (result.blocked or operation in untested):
+                ET.SubElement(case, "skipped", message=f"not tested: {skipped}")
+            for finding in found:
                 failure = ET.SubElement(case, "failure", message=finding.title, type=finding.code)
                 details = [
                     finding.message,

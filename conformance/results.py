@@ -19,6 +19,7 @@ NOISE_HEADERS = frozenset(
     {"user-agent", "accept-encoding", "accept", "connection", "content-length", "host"}
 )
 ID_HEADER = "x-schemathesis-testcaseid"
+UNTESTED_REASON = "it never answered a declared 2xx; only its errors were checked"
 
 
 class Redactor:
@@ -162,9 +163,13 @@ class OperationCoverage:
     seen: dict[str, int] = field(default_factory=dict)
     undeclared: dict[int, int] = field(default_factory=dict)
     requests: int = 0
+    # Statuses of the requests that carried our credentials to an operation that requires them.
+    authenticated: dict[int, int] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
 
     def record(self, status: int, key: str | None) -> None:
         self.requests += 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
         if key is None or key == "default":
             self.undeclared[status] = self.undeclared.get(status, 0) + 1
         if key is not None:
@@ -172,6 +177,12 @@ class OperationCoverage:
 
     def never_seen(self) -> list[str]:
         return [key for key in self.declared if not self.seen.get(key)]
+
+    @property
+    def tested(self) -> bool:
+        """A declared 2xx was answered (or, where none is declared, any declared status)."""
+        success = [key for key in self.declared if key.upper().startswith("2")]
+        return any(self.seen.get(key) for key in success or self.declared if key != "default")
 
 
 @dataclass(slots=True)
@@ -193,18 +204,28 @@ class RunResult:
     stateful: bool = False
     embedded: bool = False
     command: str = ""
+    # Why nothing this run saw can be trusted (the token refused, a wrong base URL): exit 2.
+    blocked: str | None = None
 
     @property
     def exit_code(self) -> int:
+        if self.blocked:
+            return 2
         if self.findings:
             return 1
         return 2 if self.errors else 0
 
     @property
     def verdict(self) -> str:
+        if self.blocked:
+            return "NOT TESTED"
         if self.findings:
             return "NOT CONFORMANT"
         return "INCOMPLETE" if self.errors else "CONFORMANT"
+
+    def untested(self) -> list[str]:
+        """Operations that never answered a declared 2xx: whatever they passed, it was not much."""
+        return [label for label, row in self.coverage.items() if not row.tested]
 
     def sorted_findings(self) -> list[Finding]:
         return sorted(

@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from generator.spec.config import TOKEN_VARIABLE
 from generator.spec.errors import EXIT_UNUSABLE, UsageError
 from generator.spec.openapi import iter_operations
 
@@ -37,7 +38,7 @@ from .collector import Collector
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
 from .options import Options, Pin
-from .preflight import Unusable, preflight
+from .preflight import Unusable, check_credentials, preflight
 from .progress import Progress
 from .report import render_summary, write_reports
 from .results import Redactor, RunResult
@@ -67,6 +68,8 @@ def run_conformance(options: Options) -> int:
     finally:
         progress.close()
     print(render_summary(result))
+    if result.blocked:
+        print(f"contract conform: {result.blocked}", file=sys.stderr)
     if options.report_dir is not None:
         try:
             written = write_reports(result, options.report_dir)
@@ -83,6 +86,10 @@ def check_server(options: Options, *, progress: Progress | None = None) -> RunRe
     the document.
     """
     preflight(options.url)
+    if not options.allow_unauthenticated:
+        document = options.spec.document
+        headers = credential_headers(document, options.token)
+        check_credentials(document, options.url, options.token, headers)
     return conform(options, progress or Progress(enabled=False))
 
 
@@ -148,8 +155,37 @@ def conform(options: Options, progress: Progress) -> RunResult:
     missing = sorted(set(result.coverage) - set(collector.candidates))
     for label in missing:
         result.notes.append(f"{label}: no accepted request to base auth and method probes on")
+    result.blocked = wrong_base_url(result) or (
+        None if options.allow_unauthenticated else credentials_refused(result)
+    )
     result.duration = time.monotonic() - started
     return result
+
+
+def credentials_refused(result: RunResult) -> str | None:
+    """Every authenticated request to every secured operation answered 401: a refused token."""
+    tried = [row for row in result.coverage.values() if row.authenticated]
+    if tried and all(set(row.authenticated) == {401} for row in tried):
+        requests = sum(sum(row.authenticated.values()) for row in tried)
+        operations = "operation" if len(tried) == 1 else f"{len(tried)} operations"
+        return (
+            f"the server refused the token: every authenticated request ({requests}) to the "
+            f"secured {operations} was answered 401, so nothing past authentication was "
+            f"tested; check --token or ${TOKEN_VARIABLE} "
+            "(--allow-unauthenticated accepts such a run)"
+        )
+    return None
+
+
+def wrong_base_url(result: RunResult) -> str | None:
+    """Every request to every operation answered 404: the operations are not where we look."""
+    rows = [row for row in result.coverage.values() if row.requests]
+    if rows and all(set(row.statuses) == {404} for row in rows):
+        return (
+            f"every request to every operation was answered 404: the base URL is probably "
+            f"wrong (a missing or extra path prefix?): --url {result.base_url}"
+        )
+    return None
 
 
 def pinned_operations(schema: BaseSchema, pins: Sequence[Pin]) -> list[str]:

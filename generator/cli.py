@@ -131,6 +131,7 @@ def _conform(args: argparse.Namespace) -> int:
                     workers=args.workers,
                     request_timeout=args.request_timeout,
                     report_dir=Path(args.report) if args.report else None,
+                    allow_unauthenticated=args.allow_unauthenticated,
                     **embedded,
                 )
             )
@@ -278,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--request-timeout", type=float, default=10.0, help="seconds before a request is a finding"
     )
     conform.add_argument("--report", metavar="DIR", help="write junit.xml, report.md, report.json")
+    conform.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="check a server without a token it accepts: secured operations are then checked "
+        "only for their 401 answers (by default such a run is exit 2, nothing past "
+        "authentication having been tested)",
+    )
     conform.set_defaults(handler=_conform)
     return parser
 

@@ -13,6 +13,7 @@ from tests.support.server import free_port
 
 OPERATIONS = 3
 CHECKS = 8
+ITEMS = 1 + OPERATIONS * CHECKS  # contract::run, then operation × check
 
 
 def run_pytest(url: str, folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +34,7 @@ def test_plugin_passes_a_conformant_server(tmp_path: Path) -> None:
     with broken_server("good") as url:
         done = run_pytest(url, tmp_path, f"--contract-report={tmp_path / 'report'}")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"{OPERATIONS * CHECKS} passed" in done.stdout
+    assert f"{ITEMS} passed" in done.stdout
     assert (tmp_path / "report" / "junit.xml").is_file()
 
 
@@ -43,25 +44,43 @@ def test_plugin_fails_exactly_the_violated_operations_and_check(tmp_path: Path) 
     with broken_server("schema_mismatch") as url:
         done = run_pytest(url, tmp_path)
     assert done.returncode == 1
-    assert f"2 failed, {OPERATIONS * CHECKS - 2} passed" in done.stdout
+    assert f"2 failed, {ITEMS - 2} passed" in done.stdout
     failed = sorted(
         line.split(" - ")[0] for line in done.stdout.splitlines() if line.startswith("FAILED")
     )
     assert failed == [
-        "FAILED ::contract::POST /workflows/{workflow_id}/runs/{run_id}/cancel::declared_schema",
-        "FAILED ::contract::POST /workflows/{workflow_id}/runs::declared_schema",
+        "FAILED contract::POST /workflows/{workflow_id}/runs/{run_id}/cancel::declared_schema",
+        "FAILED contract::POST /workflows/{workflow_id}/runs::declared_schema",
     ]
     assert '"detail" is a required property' in done.stdout
     assert "curl " in done.stdout
+    assert "the curl line reads the token from $CONTRACT_TOKEN" in done.stdout
     assert TOKEN not in done.stdout + done.stderr
 
 
 @pytest.mark.slow
-def test_plugin_reports_an_unreachable_server_on_every_item(tmp_path: Path) -> None:
-    done = run_pytest(f"http://127.0.0.1:{free_port()}", tmp_path)
-    assert done.returncode == 1
-    assert f"{OPERATIONS * CHECKS} failed" in done.stdout
-    assert "connection refused" in done.stdout
+def test_plugin_reports_an_unreachable_server_once(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    done = run_pytest(url, tmp_path)
+    assert done.returncode == 2
+    assert "failed" not in done.stdout and "passed" not in done.stdout
+    assert done.stdout.count("connection refused") == 1
+    assert f"contract conform: cannot reach {url}: connection refused" in done.stdout
+
+
+@pytest.mark.slow
+def test_plugin_stops_at_a_refused_token_and_skips_untested_operations(tmp_path: Path) -> None:
+    with broken_server("good") as url:
+        refused = run_pytest(url, tmp_path, "--contract-token=wrong")
+        allowed = run_pytest(
+            url, tmp_path, "--contract-token=wrong", "--contract-allow-unauthenticated", "-rs"
+        )
+    assert refused.returncode == 2
+    assert "contract conform: the server refused the token" in refused.stdout
+    assert allowed.returncode == 0, allowed.stdout
+    # Nothing past authentication was tested: skipped with the reason, not passed.
+    assert "never answered a declared 2xx" in allowed.stdout
+    assert f"{OPERATIONS * CHECKS} skipped" in allowed.stdout
 
 
 def test_plugin_is_silent_without_a_url(tmp_path: Path) -> None:

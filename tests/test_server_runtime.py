@@ -336,7 +336,7 @@ def test_status_without_a_status_code_is_a_type_error() -> None:
 
 
 def _contract(*responses: type[runtime.ContractResponse]) -> runtime.OperationContract:
-    return runtime.OperationContract("op", "POST", responses)
+    return runtime.OperationContract("op", "POST", "/op", responses)
 
 
 def test_a_result_of_an_undeclared_class_becomes_a_500(caplog: pytest.LogCaptureFixture) -> None:
@@ -348,7 +348,7 @@ def test_a_result_of_an_undeclared_class_becomes_a_500(caplog: pytest.LogCapture
         "detail": "Internal server error",
         "error_code": "INTERNAL_SERVER_ERROR",
     }
-    assert "op returned Created201, which the contract does not declare" in caplog.text
+    assert "op (POST /op) returned Created201, which the contract does not declare" in caplog.text
 
 
 def test_a_declared_class_that_cannot_render_becomes_a_500() -> None:

@@ -40,6 +40,7 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
 GET_WORKFLOWS = OperationContract(
     operation_id="get_workflows",
     method="GET",
+    path="/workflows",
     responses=(
         responses.GetWorkflows200,
         responses.GetWorkflows401,
@@ -51,6 +52,7 @@ GET_WORKFLOWS = OperationContract(
 CREATE_WORKFLOW_RUN = OperationContract(
     operation_id="create_workflow_run",
     method="POST",
+    path="/workflows/{workflow_id}/runs",
     responses=(
         responses.CreateWorkflowRun200,
         responses.CreateWorkflowRun202,
@@ -66,6 +68,7 @@ CREATE_WORKFLOW_RUN = OperationContract(
 GET_WORKFLOW_RUN = OperationContract(
     operation_id="get_workflow_run",
     method="GET",
+    path="/workflows/{workflow_id}/runs/{run_id}",
     responses=(
         responses.GetWorkflowRun200,
         responses.GetWorkflowRun401,
@@ -78,6 +81,7 @@ GET_WORKFLOW_RUN = OperationContract(
 CANCEL_WORKFLOW_RUN = OperationContract(
     operation_id="cancel_workflow_run",
     method="POST",
+    path="/workflows/{workflow_id}/runs/{run_id}/cancel",
     responses=(
         responses.CancelWorkflowRun200,
         responses.CancelWorkflowRun400,

@@ -205,21 +205,26 @@ class OperationContract:
 
     operation_id: str
     method: str
+    path: str  # as the contract spells it, for the log lines that name the operation
     responses: tuple[type[ContractResponse], ...]
     security: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.operation_id} ({self.method} {self.path})"
 
     def render(self, result: object) -> Response:
         if not isinstance(result, self.responses):
             logger.error(
                 "%s returned %s, which the contract does not declare; answering 500",
-                self.operation_id,
+                self.label,
                 type(result).__name__,
             )
             return self.error((500,), "Internal server error", "INTERNAL_SERVER_ERROR")
         try:
             return result.render()
         except (UndeclaredResponse, ValidationError, TypeError, ValueError) as exc:
-            logger.error("%s returned an undeclared response: %s", self.operation_id, exc)
+            logger.error("%s returned an undeclared response: %s", self.label, exc)
             return self.error((500,), "Internal server error", "INTERNAL_SERVER_ERROR")
 
     def error(

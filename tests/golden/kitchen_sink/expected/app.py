@@ -42,6 +42,7 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
 LIST_ITEMS = OperationContract(
     operation_id="listItems",
     method="GET",
+    path="/items",
     responses=(
         responses.ListItems200,
         responses.ListItems4XX,
@@ -53,6 +54,7 @@ LIST_ITEMS = OperationContract(
 CREATE_ITEM = OperationContract(
     operation_id="createItem",
     method="POST",
+    path="/items",
     responses=(
         responses.CreateItem201,
         responses.CreateItem400,
@@ -65,6 +67,7 @@ CREATE_ITEM = OperationContract(
 DELETE_ITEM = OperationContract(
     operation_id="deleteItem",
     method="DELETE",
+    path="/items/{item-id}",
     responses=(
         responses.DeleteItem204,
         responses.DeleteItem404,
@@ -76,6 +79,7 @@ DELETE_ITEM = OperationContract(
 ADD_NOTE = OperationContract(
     operation_id="add note",
     method="POST",
+    path="/notes",
     responses=(
         responses.AddNote200,
         responses.AddNote422,
@@ -86,6 +90,7 @@ ADD_NOTE = OperationContract(
 GET_STATUS = OperationContract(
     operation_id="getStatus",
     method="GET",
+    path="/public/status",
     responses=(responses.GetStatus200,),
     security=(),
 )
