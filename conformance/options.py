@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import shlex
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,8 @@ class Options:
             raise UsageError("--request-timeout must be a positive number of seconds")
         if seed is not None and not 0 <= seed < 2**63:
             raise UsageError("--seed must be a non-negative integer below 2**63")
+        if report_dir is not None:
+            ensure_writable(report_dir)
         chosen_seed = seed if seed is not None else secrets.randbits(32)
         loaded = load_spec(spec)
         validate(loaded)
@@ -124,6 +127,17 @@ class Options:
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"
         return line
+
+
+def ensure_writable(folder: Path) -> None:
+    """UsageError now, not after the whole run, when the reports could not be written there."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".contract-write-check-"):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"--report {folder}: cannot write reports there ({reason})") from None
 
 
 def parse_params(params: Iterable[str], document: Mapping[str, Any]) -> list[Pin]:

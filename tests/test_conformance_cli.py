@@ -23,6 +23,18 @@ def test_unreachable_url_is_exit_2_with_one_clear_line() -> None:
     assert "Traceback" not in done.stdout + done.stderr
 
 
+def test_an_unwritable_report_folder_is_refused_before_testing(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", "utf-8")
+    with broken_server("good") as url:
+        done = run_conform(CONTRACT, "--url", url, "--token", TOKEN, "--report", blocker / "r")
+    assert done.returncode == 2
+    assert done.stdout == ""  # refused before any test ran: no summary, nothing lost
+    assert done.stderr.strip().splitlines() == [
+        f"--report {blocker / 'r'}: cannot write reports there (Not a directory)"
+    ]
+
+
 @pytest.fixture
 def silent_listener() -> Iterator[str]:
     """A socket that accepts connections and never answers."""
