@@ -61,6 +61,10 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
         style(f"contract conform · {result.spec} · {target}", "bold"),
         f"seed {result.seed} · {len(result.coverage)} operations · {result.requests} requests · "
         f"phases: {phases} · {result.duration:.1f} s",
+    ]
+    if result.pins:
+        lines.append(f"pinned: {', '.join(result.pins)}")
+    lines += [
         "",
         "Coverage: responses seen per declared status",
     ]
@@ -142,6 +146,7 @@ def render_markdown(result: RunResult) -> str:
         f"| reproduce | `{result.command}` |",
         f"| requests | {result.requests} in {result.duration:.1f} s |",
         f"| phases | {describe_phases(result)} |",
+        f"| pinned | {', '.join(f'`{pin}`' for pin in result.pins) or 'nothing'} |",
         f"| max examples | {result.max_examples} per operation and phase |",
         f"| request timeout | {result.request_timeout:g} s |",
         f"| checks | {', '.join(f'`{c}`' for c in result.checks)} |",
@@ -206,6 +211,7 @@ def render_json(result: RunResult) -> str:
         "not_tested": result.blocked,
         "untested_operations": result.untested(),
         "seed": result.seed,
+        "pinned": list(result.pins),
         "reproduce": result.command,
         "max_examples": result.max_examples,
         "workers": result.workers,

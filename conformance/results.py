@@ -204,6 +204,7 @@ class RunResult:
     stateful: bool = False
     embedded: bool = False
     command: str = ""
+    pins: tuple[str, ...] = ()  # LOCATION.NAME=VALUE, the user's and the server's defaults
     # Why nothing this run saw can be trusted (the token refused, a wrong base URL): exit 2.
     blocked: str | None = None
 

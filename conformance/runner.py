@@ -129,6 +129,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         checks=(*CHECK_NAMES, RequestTimedOut.check),
         embedded=options.embedded,
         command=options.command(),
+        pins=tuple(pin.argument() for pin in pins),
     )
     collector = Collector(result, Redactor(token), document, headers, progress)
     collector.prepare(schemas[0])
