@@ -40,7 +40,7 @@ def _load(name: str) -> ModuleType:
 harness = _load("conform_agno")
 make_doc = _load("make_doc")
 
-MAX_EXAMPLES = 5
+MAX_EXAMPLES = 10
 SLOW_SECONDS = 0.5
 
 LIST = "GET /workflows"

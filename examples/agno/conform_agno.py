@@ -190,6 +190,8 @@ def conform(
         "--report",
         str(report),
     ]
+    if token is None:  # the open server: nothing to authenticate with, and that is the point
+        command.append("--allow-unauthenticated")
     return subprocess.run(  # noqa: S603
         command, env=environment, cwd=REPO, capture_output=True, text=True, timeout=900
     )
