@@ -11,7 +11,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import __version__
 from generator.spec.config import (
@@ -21,7 +21,10 @@ from generator.spec.config import (
     output_for,
     package_for,
 )
-from generator.spec.errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError
+from generator.spec.errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError, Diagnostic
+
+if TYPE_CHECKING:
+    from generator.codegen.pipeline import Options
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -46,10 +49,12 @@ def _generate(args: argparse.Namespace) -> int:
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
-    if not args.force and is_up_to_date(out, generation_inputs(spec, package)):
+    options = _generation_options(args)
+    if not args.force and is_up_to_date(out, generation_inputs(spec, package, options)):
         print(f"{out}: up to date with {spec.name}; nothing written (--force rewrites)")
         return EXIT_OK
     progress = Progress.for_terminal(sys.stderr, STAGES)
+    warnings: list[Diagnostic] = []
     try:
         files = generate_package(
             spec,
@@ -57,9 +62,13 @@ def _generate(args: argparse.Namespace) -> int:
             allow_remote_refs=args.allow_remote_refs,
             progress=progress,
             previous=None if args.force else out,
+            options=options,
+            warn=warnings.append,
         )
     finally:
-        progress.finish()
+        progress.finish()  # the warnings after the progress line, which they would garble
+        for warning in warnings:
+            print(warning, file=sys.stderr)
     removed = write_package(out, files, force=args.force)
     ensure_parent_package(out, package)
     print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
@@ -74,7 +83,14 @@ def _check(args: argparse.Namespace) -> int:
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
-    result = compare(out, generate_package(spec, package, allow_remote_refs=args.allow_remote_refs))
+    files = generate_package(
+        spec,
+        package,
+        allow_remote_refs=args.allow_remote_refs,
+        options=_generation_options(args),
+        warn=lambda warning: print(warning, file=sys.stderr),
+    )
+    result = compare(out, files)
     if not result.stale:
         print(f"{out}: up to date")
         return EXIT_OK
@@ -164,6 +180,16 @@ def _conform(args: argparse.Namespace) -> int:
 
 def _spec_path(args: argparse.Namespace) -> Path:
     return Path(args.spec) if args.spec else load_config().spec
+
+
+def _generation_options(args: argparse.Namespace) -> Options:
+    """generate's and check's options: a flag given wins over [tool.contract]."""
+    from generator.codegen.pipeline import Options
+
+    rename = args.rename_duplicate_operation_ids
+    if rename is None:
+        rename = load_config().rename_duplicate_operation_ids
+    return Options(rename_duplicate_operation_ids=rename)
 
 
 def _out_and_package(args: argparse.Namespace) -> tuple[Path, str]:
@@ -315,6 +341,14 @@ def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="output package folder")
     parser.add_argument("--package", metavar="NAME", help="import name of the package")
     _add_remote_refs_argument(parser)
+    parser.add_argument(
+        "--rename-duplicate-operation-ids",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rename later uses of an operationId (get_config -> get_config_2), with a warning "
+        "each, instead of refusing the spec (default: [tool.contract] "
+        "rename_duplicate_operation_ids, else refuse)",
+    )
 
 
 def _add_remote_refs_argument(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator import __version__
@@ -15,11 +16,23 @@ from generator.codegen.output import previous_file, with_manifest
 from generator.codegen.parse import build_api
 from generator.codegen.progress import QUIET, Progress
 from generator.codegen.render import Renderer, format_python, runtime_file
-from generator.spec.loader import load_spec
+from generator.spec.errors import Diagnostic, InvalidSpec
+from generator.spec.loader import LoadedSpec, load_spec
+from generator.spec.operation_ids import rename_duplicates, with_hint
 from generator.spec.validate import validate
 
 
-def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to read a spec that breaks a rule generation can work around, when asked to."""
+
+    # Later uses of an operationId get `_2`, `_3`…; by default a duplicate is an error.
+    rename_duplicate_operation_ids: bool = False
+
+
+def generation_inputs(
+    spec_path: Path, package: str, options: Options = Options()
+) -> dict[str, str]:
     """Everything the output depends on; equal inputs give byte-identical packages."""
     digest = hashlib.sha256(spec_path.read_bytes()).hexdigest() if spec_path.is_file() else ""
     return {
@@ -28,6 +41,7 @@ def generation_inputs(spec_path: Path, package: str) -> dict[str, str]:
         "spec": spec_path.name,
         "spec_sha256": digest,
         "package": package,
+        "rename_duplicate_operation_ids": str(options.rename_duplicate_operation_ids).lower(),
     }
 
 
@@ -55,14 +69,17 @@ def generate_package(
     allow_remote_refs: bool = False,
     progress: Progress = QUIET,
     previous: Path | None = None,
+    options: Options = Options(),
+    warn: Callable[[Diagnostic], None] = lambda _: None,
 ) -> dict[str, str]:
     """Every file of the package by relative name. Writes nothing; same input, same bytes.
 
     With `previous` (the output folder as it is), untouched models generated from the very same
-    schemas are reused: changing an operation does not pay for the models again.
+    schemas are reused: changing an operation does not pay for the models again. `warn` hears of
+    every change made to the document on the way (see `options`).
     """
     with progress.stage("reading the spec"):
-        spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
+        spec = _read(spec_path, allow_remote_refs, options, warn)
     renderer = Renderer(spec.name, spec.sha256, package)
     # Field descriptions are spec text kept on one line as data; ruff may not wrap strings.
     models_header = f"{renderer.header()}\n# ruff: noqa: E501"
@@ -74,7 +91,7 @@ def generate_package(
     else:
         models_job = start_models(spec.document, models_header)  # forks before progress threads
     with progress.stage("validating"):
-        validate(spec)
+        _validate(spec)
     with progress.stage("generating models"):
         models = models_job()
     with progress.stage("rendering the server"):
@@ -86,5 +103,25 @@ def generate_package(
         files = format_python(files)
     files["runtime.py"] = runtime_file()  # a copy, not rendered: the same bytes for every spec
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
-    inputs = {**generation_inputs(spec_path, package), "models_sha256": key}
+    inputs = {**generation_inputs(spec_path, package, options), "models_sha256": key}
     return dict(sorted(with_manifest(files, inputs).items()))
+
+
+def _read(
+    spec_path: Path, allow_remote_refs: bool, options: Options, warn: Callable[[Diagnostic], None]
+) -> LoadedSpec:
+    """The spec as generation sees it: duplicate operationIds renamed before any name is made."""
+    spec = load_spec(spec_path, allow_remote_refs=allow_remote_refs)
+    if options.rename_duplicate_operation_ids:
+        spec, warnings = rename_duplicates(spec)
+        for warning in warnings:
+            warn(warning)
+    return spec
+
+
+def _validate(spec: LoadedSpec) -> None:
+    """`validate`, whose error at a duplicate operationId names the option that renames it."""
+    try:
+        validate(spec)
+    except InvalidSpec as exc:
+        raise InvalidSpec(exc.message, with_hint(exc.diagnostics, spec.document)) from None

@@ -31,9 +31,11 @@ class Config:
     package: str
     # Whether a pyproject.toml's [tool.contract] said so, or these are the built-in defaults.
     from_project: bool = False
+    # Generation renames later duplicate operationIds instead of refusing them.
+    rename_duplicate_operation_ids: bool = False
 
 
-KEYS = frozenset({"spec", "out", "package"})
+KEYS = frozenset({"spec", "out", "package", "rename_duplicate_operation_ids"})
 DEFAULTS = Config(
     spec=Path("spec/agentos.yaml"), out=Path("generated/agentos"), package="generated.agentos"
 )
@@ -74,11 +76,17 @@ def _read(pyproject: Path) -> Config:
         return root / value if isinstance(value, str) else root / default
 
     package = section.get("package")
+    rename = section.get("rename_duplicate_operation_ids", False)
+    if not isinstance(rename, bool):
+        raise UsageError(
+            f"{pyproject}: [tool.contract] rename_duplicate_operation_ids must be true or false"
+        )
     return Config(
         spec=path("spec", DEFAULTS.spec),
         out=path("out", DEFAULTS.out),
         package=package if isinstance(package, str) else DEFAULTS.package,
         from_project=bool(section),
+        rename_duplicate_operation_ids=rename,
     )
 
 
