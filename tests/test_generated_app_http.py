@@ -212,6 +212,19 @@ def test_missing_required_body_is_a_422(kitchen_url: str) -> None:
     assert response.status_code == 422
 
 
+def test_a_required_binary_body_arrives_as_bytes(kitchen_url: str) -> None:
+    """`upload_blob(body: bytes)`: a required binary body is never None (issue 13)."""
+    response = httpx.post(
+        kitchen_url + "/blobs",
+        content=b"\x00\x01\x02",
+        headers={**KITCHEN_AUTH, "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 201
+    assert response.json() == {"size": 3}
+    missing = httpx.post(kitchen_url + "/blobs", headers=KITCHEN_AUTH)
+    assert missing.status_code == 422
+
+
 def test_oversized_body_is_a_declared_4xx(kitchen_url: str) -> None:
     response = httpx.post(
         kitchen_url + "/items",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
+import json
 import os
 import shutil
 import stat
@@ -13,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from generator.codegen.modelgen import typed_root_defaults
 from generator.codegen.output import existing_files, write_package
 from generator.codegen.pipeline import generate_package
 from generator.codegen.render import RUNTIME_HEADER, RUNTIME_MODULE
-from tests.conftest import REPO, run_contract
+from tests.conftest import REPO, SHARED, run_contract
 
 GOLDEN = REPO / "tests" / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "openapi.yaml").is_file())
@@ -310,3 +313,131 @@ def test_a_misspelt_tool_contract_key_is_an_error_with_a_suggestion(tmp_path: Pa
     assert result.stderr.strip().endswith(
         "[tool.contract] has no key 'sepc' (did you mean 'spec'?)"
     )
+
+
+# -- issue 13: a third-party document's package is clean under ruff and mypy --strict -----------
+
+AGNO = SHARED / "contracts" / "agno-agentos-3.1.10.json"
+
+
+def _lint_and_typecheck(root: Path, package: str) -> None:
+    """`ruff check` and `mypy --strict` (the project's configuration) on `root/package`."""
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--config", str(REPO / "pyproject.toml"), package],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"), package],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert mypy.returncode == 0, mypy.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not AGNO.is_file(), reason="the shared Agno document is not present")
+def test_the_agno_document_gives_a_ruff_and_mypy_clean_package(tmp_path: Path) -> None:
+    """Agno names its schemas `...Response` (`OptimizeMemoriesResponse` is also the union alias
+    of `optimize_memories`), has enum and constrained-integer defaults and required multipart
+    bodies. Its second `get_config` is renamed here: a duplicate operationId is refused."""
+    document = json.loads(AGNO.read_text(encoding="utf-8"))
+    second = document["paths"]["/components/{component_id}/configs/{version}"]["get"]
+    assert second["operationId"] == "get_config"
+    second["operationId"] = "get_component_config_version"
+    spec = tmp_path / "agno.json"
+    spec.write_text(json.dumps(document), encoding="utf-8")
+    write_package(tmp_path / "agno_api", generate_package(spec, "agno_api"))
+    responses = (tmp_path / "agno_api" / "responses.py").read_text(encoding="utf-8")
+    assert "\nOptimizeMemoriesResult: TypeAlias = " in responses
+    _lint_and_typecheck(tmp_path, "agno_api")
+
+
+def _tiny_spec(tmp_path: Path, schemas: dict[str, object]) -> Path:
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Pets", "version": "1"},
+        "paths": {
+            "/pet": {
+                "get": {
+                    "operationId": "getPet",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/GetPetResponse"}
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+        "components": {"schemas": schemas},
+    }
+    spec = tmp_path / "pets.json"
+    spec.write_text(json.dumps(document), encoding="utf-8")
+    return spec
+
+
+def test_a_union_alias_never_shadows_a_model_of_the_same_name(tmp_path: Path) -> None:
+    """`GetPetResponse` is the union alias unless a model has that name: then `GetPetResult`,
+    then `GetPetResult_2`; response classes and the interface are settled the same way."""
+    plain = {"type": "object", "properties": {"name": {"type": "string"}}}
+    spec = _tiny_spec(tmp_path, {"GetPetResponse": plain})
+    files = generate_package(spec, "pets")
+    assert "\nGetPetResult: TypeAlias = GetPet200\n" in files["responses.py"]
+    assert "body: GetPetResponse\n" in files["responses.py"]
+    assert ") -> GetPetResult:" in files["api.py"]
+
+    crowded = {name: plain for name in ("GetPetResponse", "GetPetResult", "GetPet200", "PetsApi")}
+    files = generate_package(_tiny_spec(tmp_path, crowded), "pets")
+    assert "\nGetPetResult_2: TypeAlias = GetPet200_2\n" in files["responses.py"]
+    assert "class PetsApi_2(abc.ABC):" in files["api.py"]
+    write_package(tmp_path / "pets", files)
+    _lint_and_typecheck(tmp_path, "pets")
+
+
+def test_root_model_defaults_are_written_as_instances() -> None:
+    source = (
+        "class Copies(RootModel[int]):\n"
+        "    root: Annotated[int, Field(ge=1)]\n"
+        "\n"
+        "\n"
+        "class Label(RootModel[str]):\n"
+        "    root: str\n"
+        "\n"
+        "\n"
+        "class Blob(BaseModel):\n"
+        "    copies: Annotated[Copies | None, Field(validate_default=True)] = 1\n"
+        "    label: Label = 'é'\n"
+        "    wrong: Copies | None = 'text'\n"
+        "    plain: int | None = 3\n"
+    )
+    rewritten = typed_root_defaults(source)
+    assert "= Copies(1)\n" in rewritten
+    assert "label: Label = Label('é')\n" in rewritten
+    assert "wrong: Copies | None = 'text'\n" in rewritten  # not the root's type: left alone
+    assert "plain: int | None = 3\n" in rewritten
+
+
+def test_golden_model_defaults_are_enum_members_and_root_instances(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`set_default_enum_member`: `Kind.raw`, not "raw"; the values serialise as in the spec."""
+    models = (GOLDEN / "kitchen_sink" / "expected" / "models.py").read_text(encoding="utf-8")
+    assert "= Kind.raw\n" in models
+    assert "= Copies(1)\n" in models
+    module_spec = importlib.util.spec_from_file_location(
+        "kitchen_golden_models", GOLDEN / "kitchen_sink" / "expected" / "models.py"
+    )
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    monkeypatch.setitem(sys.modules, module_spec.name, module)  # pydantic looks itself up
+    module_spec.loader.exec_module(module)
+    dumped = module.UploadBlobResponse(size=1).model_dump(mode="json")
+    assert dumped == {"size": 1, "kind": "raw", "copies": 1}

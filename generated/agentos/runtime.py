@@ -16,7 +16,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal, cast, overload
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
@@ -378,6 +378,11 @@ def _invalid(exc: ValidationError) -> RequestRejected:
     return RequestRejected((422, 400), describe_validation_errors(exc.errors()), "VALIDATION_ERROR")
 
 
+# A required body is never None: the overloads let a required `bytes`/`str` parameter take it.
+@overload
+async def read_text_body(request: Request, *, required: Literal[True], max_bytes: int) -> str: ...
+@overload
+async def read_text_body(request: Request, *, required: bool, max_bytes: int) -> str | None: ...
 async def read_text_body(request: Request, *, required: bool, max_bytes: int) -> str | None:
     raw = await read_binary_body(request, required=required, max_bytes=max_bytes)
     if raw is None:
@@ -388,6 +393,12 @@ async def read_text_body(request: Request, *, required: bool, max_bytes: int) ->
         raise RequestRejected((400, 422), "body: not UTF-8", "MALFORMED_BODY") from None
 
 
+@overload
+async def read_binary_body(
+    request: Request, *, required: Literal[True], max_bytes: int
+) -> bytes: ...
+@overload
+async def read_binary_body(request: Request, *, required: bool, max_bytes: int) -> bytes | None: ...
 async def read_binary_body(request: Request, *, required: bool, max_bytes: int) -> bytes | None:
     raw = await _read_body(request, max_bytes)
     if not raw:

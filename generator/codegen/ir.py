@@ -89,10 +89,9 @@ class Operation:
     responses: tuple[Response, ...]
     # Alternatives (OR) of requirements (AND of scheme names); () = no security, ((),) = optional.
     security: tuple[tuple[str, ...], ...]
-
-    @property
-    def union_name(self) -> str:
-        return f"{self.class_prefix}Response"
+    # The alias of the union of `responses`: `{class_prefix}Response`, or `{class_prefix}Result`
+    # when a model already has that name (parse.py settles every generated name).
+    union_name: str = ""
 
     @property
     def path_parameters(self) -> tuple[Parameter, ...]:

@@ -33,6 +33,7 @@ _OPTIONS: dict[str, Any] = {
     "use_union_operator": True,
     "use_schema_description": True,
     "treat_dot_as_module": False,  # "v1.User" is a class name, not a module path
+    "set_default_enum_member": True,
     "formatters": [],  # the renderer formats every file with ruff in one pass
 }
 
@@ -99,6 +100,7 @@ def generate_models(document: dict[str, Any], header: str) -> GeneratedModels:
         raise UnsupportedSpec(f"models could not be generated: {first_line}") from exc
     if not isinstance(source, str):
         raise UnsupportedSpec("models could not be generated as a single module")
+    source = typed_root_defaults(source)
     classes = _defined_names(source)
     return GeneratedModels(source=source, class_for_schema=_match_schemas(schemas, classes))
 
@@ -119,6 +121,94 @@ def reuse_models(previous: str, header: str, document: dict[str, Any]) -> Genera
     return GeneratedModels(
         source=source, class_for_schema=_match_schemas(schemas, _defined_names(source))
     )
+
+
+_SCALAR_ROOTS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+
+
+def typed_root_defaults(source: str) -> str:
+    """`threshold: Threshold | None = 7` → `= Threshold(7)` for a scalar root model `Threshold`.
+
+    datamodel-code-generator writes the spec's default as the bare value with
+    `validate_default=True`, which pydantic turns into `Threshold(7)` when a model is built, but
+    a type checker sees an `int` assigned to `Threshold | None`. Writing the instance itself
+    gives the same default and type-checks. (Enum defaults are members already:
+    `set_default_enum_member`.)
+    """
+    tree = ast.parse(source)
+    roots: dict[str, tuple[type, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and len(node.bases) == 1:
+            base = node.bases[0]
+            if (
+                isinstance(base, ast.Subscript)
+                and isinstance(base.value, ast.Name)
+                and base.value.id == "RootModel"
+                and isinstance(base.slice, ast.Name)
+                and base.slice.id in _SCALAR_ROOTS
+            ):
+                roots[node.name] = _SCALAR_ROOTS[base.slice.id]
+    edits: list[tuple[int, int, int, int, str]] = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name in roots:
+            continue
+        for statement in node.body:
+            if not isinstance(statement, ast.AnnAssign) or statement.value is None:
+                continue
+            root = _root_of(statement.annotation, roots)
+            value = statement.value
+            literal = _literal(value)
+            if root is None or literal is None or type(literal) not in roots[root]:
+                continue
+            text = ast.get_source_segment(source, value)
+            assert value.end_lineno is not None and value.end_col_offset is not None
+            edits.append(
+                (
+                    value.lineno,
+                    value.col_offset,
+                    value.end_lineno,
+                    value.end_col_offset,
+                    f"{root}({text})",
+                )
+            )
+    if not edits:
+        return source
+    lines = source.splitlines(keepends=True)
+    for start, start_col, end, end_col, replacement in sorted(edits, reverse=True):
+        # ast columns are UTF-8 byte offsets
+        head = lines[start - 1].encode("utf-8")[:start_col].decode("utf-8")
+        tail = lines[end - 1].encode("utf-8")[end_col:].decode("utf-8")
+        lines[start - 1 : end] = [head + replacement + tail]
+    return "".join(lines)
+
+
+def _root_of(annotation: ast.expr, roots: dict[str, tuple[type, ...]]) -> str | None:
+    """`R`, `R | None` or `Annotated[R | None, ...]` for a scalar root model `R`."""
+    if (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Annotated"
+        and isinstance(annotation.slice, ast.Tuple)
+    ):
+        annotation = annotation.slice.elts[0]
+    if (
+        isinstance(annotation, ast.BinOp)
+        and isinstance(annotation.op, ast.BitOr)
+        and isinstance(annotation.right, ast.Constant)
+        and annotation.right.value is None
+    ):
+        annotation = annotation.left
+    if isinstance(annotation, ast.Name) and annotation.id in roots:
+        return annotation.id
+    return None
+
+
+def _literal(node: ast.expr) -> object | None:
+    try:
+        value: object = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    return value
 
 
 def _defined_names(source: str) -> set[str]:

@@ -34,6 +34,11 @@ class _Builder:
 
     def api(self, interface_name: str) -> ir.Api:
         info = self.doc.get("info") or {}
+        # Every class name the server modules define is settled against the model classes they
+        # import (and against each other): a response class, union alias or the interface never
+        # shadows a model. The interface is named first, then each operation in path order.
+        self.class_names: set[str] = set(self.model_names.values())
+        interface_name = unique(interface_name, self.class_names)
         operations = self._operations()
         if self.problems:
             raise UnsupportedSpec(self.problems[0].message, tuple(self.problems))
@@ -98,6 +103,7 @@ class _Builder:
                     continue
                 method_name = unique(snake_case(operation_id, fallback="op"), method_names)
                 prefix = unique(pascal_case(operation_id, fallback="Op"), class_prefixes)
+                responses = self._responses(raw.get("responses") or {}, pointer, prefix)
                 operations.append(
                     ir.Operation(
                         operation_id=operation_id,
@@ -109,8 +115,9 @@ class _Builder:
                         description=str(raw.get("description") or ""),
                         parameters=self._parameters(item, raw, pointer),
                         body=self._body(raw.get("requestBody"), f"{pointer}/requestBody"),
-                        responses=self._responses(raw.get("responses") or {}, pointer, prefix),
+                        responses=responses,
                         security=self._security(raw.get("security", self.doc.get("security"))),
+                        union_name=self._union_name(prefix),
                     )
                 )
         return tuple(operations)
@@ -194,6 +201,15 @@ class _Builder:
             for name in sorted(properties)
         )
 
+    def _union_name(self, prefix: str) -> str:
+        """`GetPetResponse`; `GetPetResult` when a model is called `GetPetResponse` (FastAPI
+        documents name their schemas that way); `GetPetResult_2` when both are taken."""
+        preferred = f"{prefix}Response"
+        if preferred not in self.class_names:
+            self.class_names.add(preferred)
+            return preferred
+        return unique(f"{prefix}Result", self.class_names)
+
     def _responses(self, raw: dict[str, Any], pointer: str, prefix: str) -> tuple[ir.Response, ...]:
         result = []
         for status in sorted(raw, key=_status_order):
@@ -219,7 +235,9 @@ class _Builder:
             result.append(
                 ir.Response(
                     status=status,
-                    class_name=f"{prefix}{'_' if prefix[-1].isdigit() else ''}{suffix}",
+                    class_name=unique(
+                        f"{prefix}{'_' if prefix[-1].isdigit() else ''}{suffix}", self.class_names
+                    ),
                     description=str(response.get("description") or ""),
                     media_types=media_types,
                     body_annotation=annotation,
@@ -231,7 +249,7 @@ class _Builder:
             result.append(
                 ir.Response(
                     status="default",
-                    class_name=f"{prefix}Default",
+                    class_name=unique(f"{prefix}Default", self.class_names),
                     description="No responses are declared",
                     media_types=(),
                     body_annotation=None,

@@ -7,7 +7,13 @@ from typing import Literal
 from fastapi import FastAPI
 from kitchen_sink import KitchenSinkApi, create_app  # type: ignore[import-not-found]
 from kitchen_sink import responses as r  # type: ignore[import-not-found]
-from kitchen_sink.models import Error, Item, NewItem, NoteForm  # type: ignore[import-not-found]
+from kitchen_sink.models import (  # type: ignore[import-not-found]
+    Error,
+    Item,
+    NewItem,
+    NoteForm,
+    UploadBlobResponse,
+)
 
 TOKEN = "kitchen-token"
 API_KEY = "kitchen-key"
@@ -45,6 +51,9 @@ class Kitchen(KitchenSinkApi):  # type: ignore[misc]
         text = body.text if body else ""
         pinned: Literal["pinned", "loose"] = "pinned" if body and body.pinned else "loose"
         return r.AddNote200(body=f"{text} ({pinned})")
+
+    async def upload_blob(self, *, body: bytes) -> object:
+        return r.UploadBlob201(body=UploadBlobResponse(size=len(body)))
 
     async def get_status(self) -> object:
         return r.GetStatus200(body={"ok": True})
