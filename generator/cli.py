@@ -57,6 +57,7 @@ def _generate(args: argparse.Namespace) -> int:
             allow_remote_refs=args.allow_remote_refs,
             progress=progress,
             previous=None if args.force else out,
+            warn=_print_warning,
         )
     finally:
         progress.finish()
@@ -74,7 +75,10 @@ def _check(args: argparse.Namespace) -> int:
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
-    result = compare(out, generate_package(spec, package, allow_remote_refs=args.allow_remote_refs))
+    files = generate_package(
+        spec, package, allow_remote_refs=args.allow_remote_refs, warn=_print_warning
+    )
+    result = compare(out, files)
     if not result.stale:
         print(f"{out}: up to date")
         return EXIT_OK
@@ -86,6 +90,10 @@ def _check(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(f"{out}: stale; run `contract generate` and commit the result", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _print_warning(warning: object) -> None:
+    print(warning, file=sys.stderr)
 
 
 def _diff(args: argparse.Namespace) -> int:
