@@ -18,7 +18,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 
 from generator.spec.errors import Diagnostic, InvalidSpec
 from generator.spec.loader import LoadedSpec
-from generator.spec.pointers import escape_pointer
+from generator.spec.pointers import escape_pointer, resolve_pointer
 
 MAX_REPORTED = 50
 MAX_MESSAGE = 160
@@ -45,8 +45,9 @@ HARMLESS: dict[str, str] = {
     "examples": "`examples` of any shape (a list where a map belongs, a bare value for an Example"
     " object, `examples` in a 3.0 schema): documentation only",
     "required": "a `required` list with duplicate entries: a set, the duplicates mean nothing",
-    "pattern": "a `pattern` that is not a Python regular expression: generation drops it with a"
-    " located warning",
+    "pattern": "a `pattern` string the validator's regex engine rejects: generation keeps it if"
+    " the generated server compiles it, and drops it with a located warning if not"
+    " (codegen/patterns.py)",
 }
 # Objects whose keys are names chosen by the author, not keywords (a property called "example").
 _NAME_MAPS = frozenset(
@@ -72,43 +73,43 @@ def _harmless_as_warnings(spec: LoadedSpec, problems: list[Diagnostic]) -> list[
     result: list[Diagnostic] = []
     for problem in problems:
         if problem.level == "error" and (problem.pointer or problem.message) not in remaining_keys:
-            problem = dataclasses.replace(problem, level="warning", hint=_HARMLESS_HINT)
+            found: set[str] = set()
+            without_harmless(resolve_pointer(spec.document, problem.pointer), found=found)
+            hint = f"{', '.join(sorted(found))}: {_HARMLESS_HINT}" if found else _HARMLESS_HINT
+            problem = dataclasses.replace(problem, level="warning", hint=hint)
         elif problem.level == "error":
             continue  # reported below, as the cleaned document has it
         result.append(problem)
     return remaining + result
 
 
-def without_harmless(node: Any, names: bool = False) -> Any:
-    """A copy without the problems HARMLESS lists (`names`: the keys of `node` are names)."""
+def without_harmless(node: Any, names: bool = False, found: set[str] | None = None) -> Any:
+    """A copy without the problems HARMLESS lists (`names`: the keys of `node` are names).
+
+    The HARMLESS keywords that were removed or changed are added to `found`.
+    """
+    found = set() if found is None else found
     if isinstance(node, list):
-        return [without_harmless(item) for item in node]
+        return [without_harmless(item, found=found) for item in node]
     if not isinstance(node, dict):
         return node
     result: dict[str, Any] = {}
     for key, value in node.items():
         if names:
-            result[key] = without_harmless(value)
+            result[key] = without_harmless(value, found=found)
             continue
-        if key in ("example", "examples"):
-            continue
-        if key == "pattern" and isinstance(value, str) and not _is_python_regex(value):
+        if key in ("example", "examples") or (key == "pattern" and isinstance(value, str)):
+            found.add(key)  # a pattern string's only possible problem: no regex to the validator
             continue
         if key == "required" and isinstance(value, list) and all(isinstance(v, str) for v in value):
             result[key] = list(dict.fromkeys(value))
+            if len(result[key]) < len(value):
+                found.add("duplicate required entries")
         elif key in _DATA_KEYWORDS or str(key).startswith("x-"):
             result[key] = value
         else:
-            result[key] = without_harmless(value, names=key in _NAME_MAPS)
+            result[key] = without_harmless(value, names=key in _NAME_MAPS, found=found)
     return result
-
-
-def _is_python_regex(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except (re.error, RecursionError, OverflowError):
-        return False
-    return True
 
 
 class _IdSet(set[int]):
