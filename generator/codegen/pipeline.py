@@ -14,6 +14,7 @@ from generator.codegen.modelgen import GeneratedModels, models_key, reuse_models
 from generator.codegen.names import pascal_case
 from generator.codegen.output import previous_file, with_manifest
 from generator.codegen.parse import build_api
+from generator.codegen.patterns import without_unusable_patterns
 from generator.codegen.progress import QUIET, Progress
 from generator.codegen.render import Renderer, format_python, runtime_file
 from generator.spec.errors import Diagnostic, InvalidSpec
@@ -74,35 +75,42 @@ def generate_package(
 ) -> dict[str, str]:
     """Every file of the package by relative name. Writes nothing; same input, same bytes.
 
+    `warn` hears, one located warning each, of every change made to the document on the way
+    (duplicate operationIds renamed, see `options`; patterns the server could not compile,
+    dropped) and of the problems that cannot change the generated code (validate.HARMLESS).
+
     With `previous` (the output folder as it is), untouched models generated from the very same
-    schemas are reused: changing an operation does not pay for the models again. `warn` hears of
-    every change made to the document on the way (see `options`).
+    schemas are reused: changing an operation does not pay for the models again.
     """
     with progress.stage("reading the spec"):
         spec = _read(spec_path, allow_remote_refs, options, warn)
+    usable, dropped = without_unusable_patterns(spec.document, str(spec.path))
+    source = LoadedSpec(spec.path, usable, spec.sha256, spec.version) if dropped else spec
     renderer = Renderer(spec.name, spec.sha256, package)
     # Field descriptions are spec text kept on one line as data; ruff may not wrap strings.
     models_header = f"{renderer.header()}\n# ruff: noqa: E501"
-    key = models_key(spec.document, _generator_digest())
+    key = models_key(source.document, _generator_digest())
     cached = previous_file(previous, "models.py", key) if previous else None
     models_job: Callable[[], GeneratedModels]
     if cached is not None:
-        models_job = functools.partial(reuse_models, cached, models_header, spec.document)
+        models_job = functools.partial(reuse_models, cached, models_header, source.document)
     else:
-        models_job = start_models(spec.document, models_header)  # forks before progress threads
+        models_job = start_models(source.document, models_header)  # forks before progress threads
     with progress.stage("validating"):
-        _validate(spec)
+        warnings = _validate(spec) + dropped
     with progress.stage("generating models"):
         models = models_job()
     with progress.stage("rendering the server"):
         interface_name = pascal_case(package.rsplit(".", 1)[-1], fallback="Service") + "Api"
-        api = build_api(spec, interface_name, models.class_for_schema)
+        api = build_api(source, interface_name, models.class_for_schema)
         files = renderer.render_server(api)
         files["models.py"] = models.source
     with progress.stage("formatting"):
         files = format_python(files)
     files["runtime.py"] = runtime_file()  # a copy, not rendered: the same bytes for every spec
     files["openapi.json"] = json.dumps(spec.document, indent=2, ensure_ascii=False) + "\n"
+    for warning in warnings:
+        warn(warning)
     inputs = {**generation_inputs(spec_path, package, options), "models_sha256": key}
     return dict(sorted(with_manifest(files, inputs).items()))
 
@@ -119,9 +127,10 @@ def _read(
     return spec
 
 
-def _validate(spec: LoadedSpec) -> None:
-    """`validate`, whose error at a duplicate operationId names the option that renames it."""
+def _validate(spec: LoadedSpec) -> tuple[Diagnostic, ...]:
+    """Lenient `validate` (its warnings returned); the error at a duplicate operationId names the
+    option that renames it."""
     try:
-        validate(spec)
+        return validate(spec, lenient=True)
     except InvalidSpec as exc:
         raise InvalidSpec(exc.message, with_hint(exc.diagnostics, spec.document)) from None

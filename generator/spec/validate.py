@@ -9,6 +9,7 @@ documents are full of them and they do not change what an API accepts.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,19 +18,98 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 
 from generator.spec.errors import Diagnostic, InvalidSpec
 from generator.spec.loader import LoadedSpec
-from generator.spec.pointers import escape_pointer
+from generator.spec.pointers import escape_pointer, resolve_pointer
 
 MAX_REPORTED = 50
 MAX_MESSAGE = 160
 
 
-def validate(spec: LoadedSpec) -> tuple[Diagnostic, ...]:
-    """Raise InvalidSpec listing every error; return the warnings of a usable document."""
+def validate(spec: LoadedSpec, *, lenient: bool = False) -> tuple[Diagnostic, ...]:
+    """Raise InvalidSpec listing every error; return the warnings of a usable document.
+
+    `lenient` (generation, not `contract validate`) reports the errors HARMLESS lists as warnings.
+    """
     problems = list(find_problems(spec))
+    if lenient and any(p.level == "error" for p in problems):
+        problems = _harmless_as_warnings(spec, problems)
     errors = tuple(p for p in problems if p.level == "error")
     if errors:
         raise InvalidSpec(errors[0].message, errors + tuple(p for p in problems if p not in errors))
     return tuple(problems)
+
+
+# The problems that cannot change the generated code, by the keyword that holds them: `generate`
+# and `check` report them as located warnings, `contract validate` as errors. Nothing else.
+HARMLESS: dict[str, str] = {
+    "example": "an `example` of any shape: documentation only, never read by the generator",
+    "examples": "`examples` of any shape (a list where a map belongs, a bare value for an Example"
+    " object, `examples` in a 3.0 schema): documentation only",
+    "required": "a `required` list with duplicate entries: a set, the duplicates mean nothing",
+    "pattern": "a `pattern` string the validator's regex engine rejects: generation keeps it if"
+    " the generated server compiles it, and drops it with a located warning if not"
+    " (codegen/patterns.py)",
+}
+# Objects whose keys are names chosen by the author, not keywords (a property called "example").
+_NAME_MAPS = frozenset(
+    {"properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "schemas"}
+    | {"responses", "parameters", "requestBodies", "headers", "securitySchemes", "links"}
+    | {"callbacks", "pathItems", "paths", "webhooks", "content", "encoding", "variables"}
+    | {"mapping", "examples"}
+)
+# Values that are data, not schema: left untouched.
+_DATA_KEYWORDS = frozenset({"default", "enum", "const"})
+_HARMLESS_HINT = "cannot change the generated code; `contract validate` reports it as an error"
+
+
+def _harmless_as_warnings(spec: LoadedSpec, problems: list[Diagnostic]) -> list[Diagnostic]:
+    """Validate again without the HARMLESS problems: an error that is gone was one of them.
+
+    An error is matched by its pointer (by its message when it has none), so one that shares its
+    place with a problem that remains stays an error; errors of the cleaned document stay errors.
+    """
+    cleaned = dataclasses.replace(spec, document=without_harmless(spec.document))
+    remaining = [p for p in find_problems(cleaned) if p.level == "error"]
+    remaining_keys = {p.pointer or p.message for p in remaining}
+    result: list[Diagnostic] = []
+    for problem in problems:
+        if problem.level == "error" and (problem.pointer or problem.message) not in remaining_keys:
+            found: set[str] = set()
+            without_harmless(resolve_pointer(spec.document, problem.pointer), found=found)
+            hint = f"{', '.join(sorted(found))}: {_HARMLESS_HINT}" if found else _HARMLESS_HINT
+            problem = dataclasses.replace(problem, level="warning", hint=hint)
+        elif problem.level == "error":
+            continue  # reported below, as the cleaned document has it
+        result.append(problem)
+    return remaining + result
+
+
+def without_harmless(node: Any, names: bool = False, found: set[str] | None = None) -> Any:
+    """A copy without the problems HARMLESS lists (`names`: the keys of `node` are names).
+
+    The HARMLESS keywords that were removed or changed are added to `found`.
+    """
+    found = set() if found is None else found
+    if isinstance(node, list):
+        return [without_harmless(item, found=found) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in node.items():
+        if names:
+            result[key] = without_harmless(value, found=found)
+            continue
+        if key in ("example", "examples") or (key == "pattern" and isinstance(value, str)):
+            found.add(key)  # a pattern string's only possible problem: no regex to the validator
+            continue
+        if key == "required" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            result[key] = list(dict.fromkeys(value))
+            if len(result[key]) < len(value):
+                found.add("duplicate required entries")
+        elif key in _DATA_KEYWORDS or str(key).startswith("x-"):
+            result[key] = value
+        else:
+            result[key] = without_harmless(value, names=key in _NAME_MAPS, found=found)
+    return result
 
 
 class _IdSet(set[int]):

@@ -1,0 +1,87 @@
+"""Patterns the generated server cannot compile are dropped, each with a located warning.
+
+pydantic compiles a field's `pattern` with pydantic-core's Rust regex engine when the model is
+imported. datamodel-code-generator switches a model to `regex_engine='python-re'` for the syntax
+Rust lacks (lookarounds, backreferences), so those are kept. What neither engine compiles (a
+pattern too large for the Rust engine's size limit, or one that is no Python regex either, such
+as `\\p{Print}`) would make `create_app()` fail at import: the constraint is dropped instead, as
+a server that accepts a little more is better than none. Python's `re` is not a fallback for the
+size limit: it has no such limit to protect the server from catastrophic patterns.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from pydantic_core import SchemaError, SchemaValidator
+
+from generator.spec.errors import Diagnostic
+from generator.spec.pointers import escape_pointer
+
+# Objects whose keys are names chosen by the author, not keywords (a property called "pattern").
+_NAME_MAPS = frozenset(
+    {"properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "schemas"}
+    | {"responses", "parameters", "requestBodies", "headers", "securitySchemes", "links"}
+    | {"callbacks", "pathItems", "paths", "webhooks", "content", "encoding", "variables"}
+    | {"mapping", "examples"}
+)
+_DATA_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples"})
+
+
+def without_unusable_patterns(
+    document: dict[str, Any], file: str
+) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
+    """The document with every pattern the server cannot compile removed, and a warning each."""
+    warnings: list[Diagnostic] = []
+    cleaned = _clean(document, "", False, file, warnings)
+    if not warnings:
+        return document, ()
+    return cleaned, tuple(warnings)
+
+
+def _clean(node: Any, where: str, names: bool, file: str, warnings: list[Diagnostic]) -> Any:
+    if isinstance(node, list):
+        return [_clean(item, f"{where}/{i}", False, file, warnings) for i, item in enumerate(node)]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in node.items():
+        pointer = f"{where}/{escape_pointer(str(key))}"
+        if not names and key == "pattern" and isinstance(value, str):
+            reason = unusable_pattern(value)
+            if reason:
+                warnings.append(
+                    Diagnostic(
+                        file,
+                        pointer,
+                        f"pattern dropped: {reason}",
+                        "the generated server does not check it",
+                        level="warning",
+                    )
+                )
+                continue
+        if not names and (key in _DATA_KEYWORDS or str(key).startswith("x-")):
+            result[key] = value
+        else:
+            result[key] = _clean(value, pointer, not names and key in _NAME_MAPS, file, warnings)
+    return result
+
+
+@functools.cache
+def unusable_pattern(pattern: str) -> str:
+    """Why the generated server could not compile `pattern`; "" when it can."""
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError):
+        return "not a Python regular expression"
+    try:
+        SchemaValidator({"type": "str", "pattern": pattern})
+    except SchemaError as exc:
+        text = str(exc)
+        if "look-around" in text or "backreferences" in text:
+            return ""  # the models use python-re for it
+        detail = text.strip().splitlines()[-1].strip() if text.strip() else "rejected"
+        return f"pydantic-core's regex engine cannot compile it ({detail[:80]})"
+    return ""
