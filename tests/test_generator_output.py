@@ -237,23 +237,8 @@ def test_golden_output_matches(case: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
 def test_golden_output_passes_ruff_and_mypy(case: str, tmp_path: Path) -> None:
-    package = tmp_path / case
-    shutil.copytree(GOLDEN / case / "expected", package)
-    config = ["--config", str(REPO / "pyproject.toml")]
-    ruff = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", *config, case],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert ruff.returncode == 0, ruff.stdout
-    mypy = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(REPO / "pyproject.toml"), case],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert mypy.returncode == 0, mypy.stdout
+    shutil.copytree(GOLDEN / case / "expected", tmp_path / case)
+    _lint_and_typecheck(tmp_path, case)
 
 
 def test_models_are_reused_only_from_an_untouched_previous_generation(
