@@ -37,12 +37,6 @@ BIN = Path(sys.executable).parent
 # Documents whose package still fails ruff or mypy, each with why; the test asserts they still
 # fail, so an entry must be removed once its package passes. Keyed by path under ../shared.
 KNOWN_LINT_FAILURES = {
-    "corpus/real/xero.com__xero_accounting.json": (
-        "a boolean property with the string default 'false': the model's default has the wrong type"
-    ),
-    "corpus/real/github.com.json": (
-        "a boolean property with the string default 'false': the model's default has the wrong type"
-    ),
     "corpus/real/visma.com.json": (
         "an enum property whose default 'Case' is no member: the default is a plain str"
     ),
