@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from generator.codegen.output import write_package
-from generator.codegen.patterns import unusable_pattern
+from generator.codegen.patterns import unusable_pattern, without_unusable_patterns
 from generator.codegen.pipeline import generate_package
 from generator.spec.errors import ContractError, Diagnostic
 from tests.conftest import SHARED, run_contract
@@ -96,3 +96,29 @@ def test_real_sagemaker_document_generates(importable: Path) -> None:
 )
 def test_unusable_patterns(pattern: str, usable: bool) -> None:
     assert (unusable_pattern(pattern) == "") is usable
+
+
+def test_a_scalar_default_of_the_wrong_type_is_dropped_with_a_warning() -> None:
+    schemas = {
+        "Flags": {
+            "type": "object",
+            "properties": {
+                "on": {"type": "boolean", "default": "false"},
+                "count": {"type": "integer", "default": True},
+                "ratio": {"type": "number", "default": 1},
+                "name": {"type": "string", "default": "x"},
+                "default": {"type": "string"},  # a property called "default" is no default
+            },
+        }
+    }
+    document = {"openapi": "3.0.3", "components": {"schemas": schemas}}
+    cleaned, warnings = without_unusable_patterns(document, "spec.yaml")
+    properties = cleaned["components"]["schemas"]["Flags"]["properties"]
+    assert "default" not in properties["on"] and "default" not in properties["count"]
+    assert properties["ratio"]["default"] == 1 and properties["name"]["default"] == "x"
+    assert "default" in properties
+    assert [w.pointer for w in warnings] == [
+        "/components/schemas/Flags/properties/on/default",
+        "/components/schemas/Flags/properties/count/default",
+    ]
+    assert warnings[0].message == 'default dropped: "false" is no boolean'

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Annotated
 
@@ -158,7 +159,9 @@ def _cancel_workflow_run(impl: AgentosApi | None, max_body_bytes: int) -> Endpoi
     return cancel_workflow_run
 
 
-ROUTES = (
+ROUTES: tuple[
+    tuple[str, OperationContract, str, Callable[[AgentosApi | None, int], Endpoint]], ...
+] = (
     ("/workflows", GET_WORKFLOWS, "get_workflows", _get_workflows),
     (
         "/workflows/{workflow_id}/runs",

@@ -1,4 +1,5 @@
-"""Patterns the generated server cannot compile are dropped, each with a located warning.
+"""Patterns the generated server cannot compile are dropped, each with a located warning; so are
+scalar defaults of the wrong type (`"false"` for a boolean), which the models cannot carry.
 
 pydantic compiles a field's `pattern` with pydantic-core's Rust regex engine when the model is
 imported. datamodel-code-generator switches a model to `regex_engine='python-re'` for the syntax
@@ -12,6 +13,7 @@ size limit: it has no such limit to protect the server from catastrophic pattern
 from __future__ import annotations
 
 import functools
+import json
 import re
 from typing import Any
 
@@ -62,11 +64,40 @@ def _clean(node: Any, where: str, names: bool, file: str, warnings: list[Diagnos
                     )
                 )
                 continue
+        if not names and key == "default" and _default_mismatch(node.get("type"), value):
+            warnings.append(
+                Diagnostic(
+                    file,
+                    pointer,
+                    f"default dropped: {json.dumps(value)[:40]} is no {node['type']}",
+                    "the generated model has no default for it",
+                    level="warning",
+                )
+            )
+            continue
         if not names and (key in _DATA_KEYWORDS or str(key).startswith("x-")):
             result[key] = value
         else:
             result[key] = _clean(value, pointer, not names and key in _NAME_MAPS, file, warnings)
     return result
+
+
+_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+}
+
+
+def _default_mismatch(declared: Any, value: Any) -> bool:
+    """A scalar schema whose default is of another type (`"false"` for a boolean): the model
+    would carry it unvalidated, and its annotation would be wrong."""
+    if not isinstance(declared, str) or declared not in _SCALAR_TYPES or value is None:
+        return False
+    if isinstance(value, bool) and declared != "boolean":
+        return True
+    return not isinstance(value, _SCALAR_TYPES[declared])
 
 
 @functools.cache

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib.resources import files
 from typing import Annotated
 
@@ -203,7 +204,9 @@ def _get_status(impl: KitchenSinkApi | None, max_body_bytes: int) -> Endpoint:
     return get_status
 
 
-ROUTES = (
+ROUTES: tuple[
+    tuple[str, OperationContract, str, Callable[[KitchenSinkApi | None, int], Endpoint]], ...
+] = (
     ("/blobs", UPLOAD_BLOB, "upload_blob", _upload_blob),
     ("/items", LIST_ITEMS, "list_items", _list_items),
     ("/items", CREATE_ITEM, "create_item", _create_item),
