@@ -109,9 +109,9 @@ class ContractSuite(pytest.Collector):
         from generator.spec.config import configured_token
         from generator.spec.errors import ContractError
 
-        from .credentials import credential_headers
         from .options import Options
-        from .preflight import Unusable, check_credentials, preflight
+        from .preflight import Unusable
+        from .runner import ensure_usable
 
         option = self.config.getoption
         report = option("contract_report")
@@ -127,11 +127,7 @@ class ContractSuite(pytest.Collector):
                 report_dir=Path(report) if report else None,
                 allow_unauthenticated=option("contract_allow_unauthenticated"),
             )
-            preflight(options.url)
-            if not options.allow_unauthenticated:
-                document = options.spec.document
-                headers = credential_headers(document, options.token)
-                check_credentials(document, options.url, options.token, headers)
+            ensure_usable(options)
         except ContractError as exc:
             pytest.exit("contract conform: " + "; ".join(exc.lines()), returncode=2)
         except Unusable as exc:
@@ -144,15 +140,12 @@ class ContractSuite(pytest.Collector):
         return self.outcome
 
     def _run(self) -> RunResult:
-        from .preflight import Unusable
+        from .progress import Progress
         from .report import write_reports
-        from .runner import check_server
+        from .runner import conform
 
-        assert self.options is not None, "collect() builds the options"
-        try:
-            result = check_server(self.options)
-        except Unusable as exc:  # the server went away between collection and the run
-            pytest.exit(f"contract conform: {exc}", returncode=2)
+        assert self.options is not None, "collect() checked the server and built the options"
+        result = conform(self.options, Progress(enabled=False))
         if self.options.report_dir is not None:
             write_reports(result, self.options.report_dir)
         return result

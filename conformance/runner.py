@@ -85,12 +85,17 @@ def check_server(options: Options, *, progress: Progress | None = None) -> RunRe
     Raises Unusable when there is no server to check, ContractError when Schemathesis cannot use
     the document.
     """
+    ensure_usable(options)
+    return conform(options, progress or Progress(enabled=False))
+
+
+def ensure_usable(options: Options) -> None:
+    """Raise Unusable, before any test, for no server at the URL or a missing or refused token."""
     preflight(options.url)
     if not options.allow_unauthenticated:
         document = options.spec.document
         headers = credential_headers(document, options.token)
         check_credentials(document, options.url, options.token, headers)
-    return conform(options, progress or Progress(enabled=False))
 
 
 def _fail(message: str) -> int:
