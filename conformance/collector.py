@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from generator.terminal.progress import Progress
+
 from .checks import matching_status_key
 from .credentials import security_of
 from .failures import RequestTimedOut
 from .preflight import connection_reason
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
-from .progress import Progress
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
 from .schemathesis_api import (
     SERVER_UNAVAILABLE,

@@ -140,7 +140,8 @@ class ContractSuite(pytest.Collector):
         return self.outcome
 
     def _run(self) -> RunResult:
-        from .progress import Progress
+        from generator.terminal.progress import Progress
+
         from .report import write_reports
         from .runner import conform
 

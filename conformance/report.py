@@ -1,4 +1,6 @@
-"""Render a `RunResult`: the terminal summary, report.md, report.json and junit.xml.
+"""Render a `RunResult` into the reports: report.md, report.json and junit.xml.
+
+(The terminal summary is `conformance.summary`.)
 
 Pure functions of the result (which is already redacted); only `write_reports` touches the disk.
 """
@@ -6,18 +8,11 @@ Pure functions of the result (which is already redacted); only `write_reports` t
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET  # noqa: S405 - we only write XML, never parse it
 
 from .results import UNTESTED_REASON, Finding, RunResult
-
-Style = Callable[[str, str], str]
-
-
-def plain(text: str, _: str) -> str:
-    return text
 
 
 def describe_phases(result: RunResult) -> str:
@@ -54,74 +49,20 @@ def coverage_rows(result: RunResult) -> list[list[str]]:
     return rows
 
 
-def render_summary(result: RunResult, style: Style = plain) -> str:
-    target = result.base_url + (" (embedded reference)" if result.embedded else "")
-    phases = describe_phases(result)
-    lines = [
-        style(f"contract conform · {result.spec} · {target}", "bold"),
-        f"seed {result.seed} · {len(result.coverage)} operations · {result.requests} requests · "
-        f"phases: {phases} · {result.duration:.1f} s",
-    ]
-    if result.pins:
-        lines.append(f"pinned: {', '.join(result.pins)}")
-    lines += [
-        "",
-        "Coverage: responses seen per declared status",
-    ]
-    header = ["operation", *statuses(result), "undeclared"]
-    lines += _table(header, coverage_rows(result), indent="  ")
-    if result.findings:
-        lines += ["", style(f"Findings ({len(result.findings)})", "bold")]
-        lines.append(
-            "  (×N: the responses that failed the check the same way; the matrix counts all)"
-        )
-        for finding in result.sorted_findings():
-            times = f" (×{finding.occurrences})" if finding.occurrences > 1 else ""
-            first = finding.message.splitlines()[0] if finding.message else ""
-            lines.append(
-                f"  {finding.severity.upper():<8} {finding.check:<24} {finding.operation}: "
-                f"{finding.title}: {first}{times}"
-            )
-    for error in result.errors:
-        lines.append(style(f"error: {error}", "red"))
-    for note in result.notes:
-        lines.append(f"note: {note}")
-    untested = result.untested()
-    if untested and not result.blocked:
-        lines.append(style(f"untested: {describe_untested(untested)}", "yellow"))
-    if result.blocked:
-        lines.append(style(f"not tested: {result.blocked}", "red"))
-    lines.append("")
-    count = len(result.findings)
-    verdict = f"{result.verdict}: {count} finding{'' if count == 1 else 's'}"
-    if result.errors:
-        verdict += f", {len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
-    if untested and not result.blocked:
-        verdict += f", {len(untested)} of {len(result.coverage)} operations untested"
-    colour = "green" if result.exit_code == 0 else "red"
-    lines.append(style(verdict, colour))
-    lines.append(f"reproduce: {result.command}")
-    return "\n".join(lines)
+def describe_untested(labels: list[str], limit: int | None = None) -> str:
+    """The operations that never answered a declared 2xx: what passed there was only errors.
 
-
-def describe_untested(labels: list[str]) -> str:
-    """The operations that never answered a declared 2xx: what passed there was only errors."""
+    With `limit`, the first `limit` labels and how many more (the terminal; reports list all).
+    """
     one = len(labels) == 1
+    shown = labels if limit is None or len(labels) <= limit else labels[:limit]
+    listed = ", ".join(shown)
+    if len(shown) < len(labels):
+        listed += f" and {len(labels) - len(shown)} more (the reports list them all)"
     return (
         f"{len(labels)} operation{'' if one else 's'} never answered a declared 2xx, "
-        f"so only {'its' if one else 'their'} error answers were checked: {', '.join(labels)}"
+        f"so only {'its' if one else 'their'} error answers were checked: {listed}"
     )
-
-
-def _table(header: list[str], rows: list[list[str]], indent: str = "") -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = []
-    for row in [header, *rows]:
-        cells = [row[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
-        ]
-        out.append(indent + "  ".join(cells).rstrip())
-    return out
 
 
 def render_markdown(result: RunResult) -> str:

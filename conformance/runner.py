@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from generator.spec.config import TOKEN_VARIABLE
 from generator.spec.errors import EXIT_UNUSABLE, UsageError
 from generator.spec.openapi import iter_operations
+from generator.terminal.console import wants_colour, width_of
+from generator.terminal.progress import Progress
 
 from . import probes
 from .checks import CHECK_NAMES
@@ -39,8 +41,7 @@ from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut
 from .options import Options, Pin
 from .preflight import Unusable, check_credentials, preflight
-from .progress import Progress
-from .report import render_summary, write_reports
+from .report import write_reports
 from .results import Redactor, RunResult
 from .schemathesis_api import (
     BaseSchema,
@@ -51,6 +52,7 @@ from .schemathesis_api import (
     schema_operations,
     schemathesis_config,
 )
+from .summary import render_summary
 
 
 def run_conformance(options: Options) -> int:
@@ -67,7 +69,7 @@ def run_conformance(options: Options) -> int:
         return _fail(str(exc))
     finally:
         progress.close()
-    print(render_summary(result))
+    print(render_summary(result, width=width_of(sys.stdout), colour=wants_colour(sys.stdout)))
     if result.blocked:
         print(f"contract conform: {result.blocked}", file=sys.stderr)
     if options.report_dir is not None:

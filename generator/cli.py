@@ -22,6 +22,7 @@ from generator.spec.config import (
     package_for,
 )
 from generator.spec.errors import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, ContractError, Diagnostic
+from generator.terminal.text import say
 
 if TYPE_CHECKING:
     from generator.codegen.pipeline import Options
@@ -36,7 +37,7 @@ def _validate(args: argparse.Namespace) -> int:
     spec = load_spec(_spec_path(args), allow_remote_refs=args.allow_remote_refs)
     warnings = validate(spec)
     for warning in warnings:
-        print(warning, file=sys.stderr)
+        say(str(warning), style="yellow")
     noted = f" ({len(warnings)} warnings)" if warnings else ""
     print(f"{spec.path}: valid OpenAPI {spec.version}{noted}")
     return EXIT_OK
@@ -45,7 +46,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from generator.codegen.output import ensure_parent_package, is_up_to_date, write_package
     from generator.codegen.pipeline import STAGES, generate_package, generation_inputs
-    from generator.codegen.progress import Progress
+    from generator.terminal.progress import Progress
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
@@ -68,7 +69,7 @@ def _generate(args: argparse.Namespace) -> int:
     finally:
         progress.finish()  # the warnings after the progress line, which they would garble
         for warning in warnings:
-            print(warning, file=sys.stderr)
+            say(str(warning), style="yellow")
     removed = write_package(out, files, force=args.force)
     ensure_parent_package(out, package)
     print(f"wrote {len(files)} files to {out}: {', '.join(files)}")
@@ -100,7 +101,7 @@ def _check(args: argparse.Namespace) -> int:
             print(f"{out / name}: {label}", file=sys.stderr)
     for line in result.diff:
         print(line, file=sys.stderr)
-    print(f"{out}: stale; run `contract generate` and commit the result", file=sys.stderr)
+    say(f"{out}: stale; run `contract generate` and commit the result", style="red")
     return EXIT_FAILED
 
 
@@ -367,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except ContractError as exc:
         for line in exc.lines():
-            print(line, file=sys.stderr)
+            say(line, style="red")
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -377,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         else:
             problem = f"{type(exc).__name__}: {exc}"
-            print(f"internal error: {problem} (rerun with --debug)", file=sys.stderr)
+            say(f"internal error: {problem} (rerun with --debug)", style="red")
         return EXIT_UNUSABLE
 
 

@@ -64,6 +64,11 @@ def test_the_tree_as_committed_keeps_every_contract(tree: Path) -> None:
             "generator.spec is not allowed to import generator.diff",
         ),
         (
+            "generator/terminal/console.py",
+            "import generator.spec.errors",
+            "generator.terminal is not allowed to import generator.spec",
+        ),
+        (
             "reference/store.py",
             "import generator.spec.errors",
             "reference is not allowed to import generator",

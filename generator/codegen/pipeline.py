@@ -15,12 +15,12 @@ from generator.codegen.names import pascal_case
 from generator.codegen.output import previous_file, with_manifest
 from generator.codegen.parse import build_api
 from generator.codegen.patterns import without_unusable_patterns
-from generator.codegen.progress import QUIET, Progress
 from generator.codegen.render import Renderer, format_python, runtime_file
 from generator.spec.errors import Diagnostic, InvalidSpec
 from generator.spec.loader import LoadedSpec, load_spec
 from generator.spec.operation_ids import rename_duplicates, with_hint
 from generator.spec.validate import validate
+from generator.terminal.progress import QUIET, Progress
 
 
 @dataclass(frozen=True, slots=True)

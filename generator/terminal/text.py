@@ -1,0 +1,62 @@
+"""Text from outside (a spec, a server) made safe to print, and renderables made into lines.
+
+Rich is imported only when something is drawn: `say` of a plain line costs no start-up time.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+# C0 controls but tab and newline, DEL, and C1 controls: ESC among them starts a terminal command.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character written as an escape (`\\x1b`), never sent raw."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def render(renderables: Iterable[RenderableType], *, width: int, colour: bool = False) -> str:
+    """Renderables as lines of at most `width` columns; ANSI colour only when `colour`."""
+    from .console import console_for
+
+    buffer = io.StringIO()
+    console = console_for(buffer, width=width, colour=colour)
+    for renderable in renderables:
+        console.print(renderable)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines())
+
+
+def say(text: str, *, stream: TextIO | None = None, style: str | None = None) -> None:
+    """One line as given (never wrapped: CI greps it), its control characters escaped.
+
+    In `style` (rich's names: "red", "yellow", "bold") only where colour is wanted.
+    """
+    out = stream or sys.stderr
+    line = printable(text)
+    if style and _may_colour(out):
+        from rich.text import Text
+
+        from .console import console_for, wants_colour
+
+        if wants_colour(out):
+            console_for(out, colour=True).print(Text(line, style=style), soft_wrap=True)
+            return
+    out.write(line + "\n")
+    out.flush()
+
+
+def _may_colour(stream: TextIO) -> bool:
+    """A cheap first look (no rich import) at whether `stream` could take colour at all."""
+    try:
+        return stream.isatty() and not os.environ.get("NO_COLOR")
+    except (AttributeError, ValueError):
+        return False
