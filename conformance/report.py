@@ -123,6 +123,7 @@ def _markdown_finding(number: int, finding: Finding, seed: int) -> list[str]:
         "",
         f"- operation: `{finding.operation}`",
         f"- severity: {finding.severity} · {times} · phase: {finding.phase} · code {finding.code}"
+        f" (`contract explain {finding.code}`)"
         f" · seed {seed}",
         "",
         "~~~",

@@ -179,6 +179,18 @@ def _conform(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from conformance.explain import lookup, render_explanation, render_index
+    from generator.terminal.console import wants_colour, width_of
+
+    width, colour = width_of(sys.stdout), wants_colour(sys.stdout)
+    if args.code is None:
+        print(render_index(width=width, colour=colour))
+    else:
+        print(render_explanation(lookup(args.code), width=width, colour=colour))
+    return EXIT_OK
+
+
 def _spec_path(args: argparse.Namespace) -> Path:
     return Path(args.spec) if args.spec else load_config().spec
 
@@ -314,6 +326,16 @@ def build_parser() -> argparse.ArgumentParser:
         "authentication having been tested)",
     )
     conform.set_defaults(handler=_conform)
+
+    explain = commands.add_parser(
+        "explain",
+        help="what a finding code (CT101...) means and how to fix a server that fails it",
+        description="Print what the check behind a finding code means, why it matters and how "
+        "to fix a server that fails it; without CODE, list every code. Exit 0, or 2 for an "
+        "unknown code (with the closest known ones).",
+    )
+    explain.add_argument("code", nargs="?", metavar="CODE", help="a finding code, e.g. CT103")
+    explain.set_defaults(handler=_explain)
     return parser
 
 
