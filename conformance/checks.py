@@ -346,13 +346,24 @@ def _flatten(group: BaseExceptionGroup[Any]) -> list[BaseException]:
     return found
 
 
+def _undecodable(message: str) -> str:
+    """Schemathesis' "Failed to deserialize…" over a codec error, said as what to fix."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if len(lines) > 1 and "codec can't decode" in lines[1]:
+        return (
+            f"the body is not valid UTF-8 ({lines[1]}): send text in the charset the "
+            "Content-Type declares (UTF-8 for JSON)"
+        )
+    return message
+
+
 def _raise_schema_mismatch(response: Response, case: Case[Any], failures: list[Failure]) -> None:
     # Media types are `declared_content_type`'s business; here only the body counts.
     relevant = [f for f in failures if not is_content_type_failure(f)]
     if not relevant:
         return
     first = relevant[0]
-    what = "not valid JSON" if isinstance(first, MalformedJson) else first.message
+    what = "not valid JSON" if isinstance(first, MalformedJson) else _undecodable(first.message)
     more = f"\n(and {len(relevant) - 1} more)" if len(relevant) > 1 else ""
     raise SchemaMismatch(
         operation=case.operation.label,

@@ -16,8 +16,8 @@ from generator.terminal.progress import Progress
 
 from .checks import matching_status_key
 from .credentials import security_of
+from .error_lines import BUG_HINT, describe_exception, engine_curl, error_line
 from .failures import RequestTimedOut
-from .preflight import connection_reason
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
 from .schemathesis_api import (
@@ -65,7 +65,13 @@ class Collector:
     def prepare(self, schema: BaseSchema) -> None:
         for operation in schema_operations(schema):
             if isinstance(operation, Exception):  # an operation Schemathesis cannot read
-                self.result.errors.append(self.redactor.text(f"schema: {operation}"))
+                what = (str(operation).strip().splitlines() or ["unreadable"])[0]
+                self.result.errors.append(
+                    self.redactor.text(
+                        f"schema: {what}; what to do: fix the operation in the spec "
+                        "(`contract validate SPEC` names the place); it was not tested"
+                    )
+                )
                 continue
             declared = declared_statuses(operation)
             self.result.coverage[operation.label] = OperationCoverage(operation.label, declared)
@@ -92,7 +98,8 @@ class Collector:
         elif isinstance(event, events.EngineFinished):
             self.server_gone = event.stop_reason == StopReason.SERVER_UNAVAILABLE
         elif isinstance(event, events.FatalError):
-            self.error(f"engine: {event.exception}")
+            what, _ = describe_exception(event.exception)
+            self.error(f"the test engine stopped: {what}; what to do: {BUG_HINT}")
         elif isinstance(event, events.Interrupted):
             raise KeyboardInterrupt
 
@@ -129,13 +136,19 @@ class Collector:
         if event.info.title == UNRESPONSIVE_OPERATION and event.label in self.timed_out:
             return
         if event.info.title == SERVER_UNAVAILABLE:
-            message = f"the server at {self.result.base_url} stopped responding"
-        elif isinstance(error, requests.ConnectionError):
-            message = f"{event.label}: the server stopped answering ({connection_reason(error)})"
-        else:
-            detail = (str(event.info.message).strip().splitlines() or [""])[0]
-            message = f"{event.label}: {event.info.title}: {detail}"
-        self.error(message)
+            self.error(
+                f"the server at {self.result.base_url} stopped responding; what to do: check "
+                "that it is still running and its log for the last requests, then rerun with "
+                "the same --seed"
+            )
+            return
+        curl = engine_curl(self.redactor.text(event.info.code_sample or ""))
+        if event.related_to_operation:
+            what, hint = describe_exception(error)
+        else:  # a problem of the run itself (a hook, the schema), not of one request
+            what = f"{event.info.title}: {describe_exception(error)[0]}"
+            hint = BUG_HINT
+        self.error(error_line(event.label, what, hint, curl))
 
     def error(self, message: str) -> None:
         text = self.redactor.text(message)
@@ -158,8 +171,14 @@ class Collector:
             if isinstance(outcome.error, requests.Timeout):
                 self.add_timeout(case, exchange, phase)
             else:
-                reason = connection_reason(outcome.error) if outcome.error else "no response"
-                self.error(f"{case.operation.label}: {phase}: {reason}")
+                what, hint = (
+                    describe_exception(outcome.error)
+                    if outcome.error
+                    else ("no response", "check the server's log for this request")
+                )
+                self.error(
+                    error_line(case.operation.label, f"{phase}: {what}", hint, exchange.curl())
+                )
             self.progress.step(findings=len(self.result.findings))
             return
         response = outcome.response

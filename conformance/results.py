@@ -122,6 +122,11 @@ class Exchange:
         return None
 
 
+def requote(words: list[str]) -> str:
+    """A command line from its words, quoted as `Exchange.curl` quotes (the token expands)."""
+    return " ".join(_quote(word) for word in words)
+
+
 def _quote(value: str) -> str:
     # Double quotes keep ${CONTRACT_TOKEN} expandable; everything else is single-quoted.
     if TOKEN_PLACEHOLDER in value:

@@ -124,13 +124,23 @@ def _findings(result: RunResult) -> RenderableType:
     table.add_column("finding", overflow="fold")
     for finding in result.sorted_findings():
         times = f" (×{finding.occurrences})" if finding.occurrences > 1 else ""
-        first = finding.message.splitlines()[0] if finding.message else ""
+        first = headline(finding.message)
         table.add_row(
             finding.code,
             Text(finding.severity.upper(), style=_SEVERITY_STYLE.get(finding.severity, "")),
             printable(f"{finding.check} · {finding.operation}: {finding.title}: {first}{times}"),
         )
     return _indented(table)
+
+
+def headline(message: str) -> str:
+    """The first line of a message, with the next one when it only announces it ("…:")."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[1]}"
+    return lines[0]
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": ""}

@@ -33,6 +33,7 @@ CATCH_TABLE = [
     ("server_error", "no_server_error", {"no_server_error"}, ()),
     ("accepts_invalid", "invalid_request_rejected", {"invalid_request_rejected"}, ()),
     ("slow", "request_timeout", {"request_timeout"}, ("--request-timeout", "1")),
+    ("garbled", "declared_schema", {"declared_schema"}, ()),
 ]
 
 
@@ -121,3 +122,17 @@ def test_server_error_is_reported_with_the_request_that_caused_it(
     workflow_id = finding["request"]["url"].partition("/workflows/")[2].partition("/runs/")[0]
     assert unquote(workflow_id) != "demo"
     assert finding["curl"].startswith("curl ")
+
+
+def test_a_body_that_is_not_utf8_is_said_so_with_the_request_and_the_fix(
+    conform_outcomes: ConformOutcomes,
+) -> None:
+    outcome = conform_outcomes.get("garbled")
+    report = outcome.report()
+    assert report["errors"] == []  # findings, not engine errors
+    for finding in report["findings"]:
+        assert "the body is not valid UTF-8" in finding["message"]
+        assert "send text in the charset the Content-Type declares" in finding["message"]
+        assert finding["curl"].startswith("curl -sS -i -X ")
+    flat = " ".join(outcome.stdout.split())
+    assert "the body is not valid UTF-8" in flat and "Runtime Error" not in flat
