@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: install run test lint typecheck generate check diff golden clean
+.PHONY: install run test lint typecheck generate check diff golden clean browser
 .PHONY: conform-agno
 .PHONY: bench-generate bench-corpus bench-oasdiff
 
@@ -63,8 +63,17 @@ diff: $(STAMP)
 # `loadgroup` silently stops grouping with pytest 9.2 (pytest-xdist issue 1386).
 # `pytest -m "not slow"` leaves out the slowest cases for a quick local loop.
 PYTEST_WORKERS ?= auto
-test: $(STAMP) lint typecheck check diff
+test: $(STAMP) lint typecheck check diff browser
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
+
+# Headless Chromium for tests/test_html_report.py (Debian's package); nothing to do when present.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		echo "installing chromium (apt-get) for the HTML report test"; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	}
 
 # Benchmarks against peers measured in the same run (benchmarks/); not part of `make test`.
 # The first run creates benchmarks/.venv-peers; BENCH_ARGS=--rev=HEAD measures a commit.

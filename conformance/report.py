@@ -259,12 +259,15 @@ def render_junit(result: RunResult) -> str:
 
 
 def write_reports(result: RunResult, folder: Path) -> list[Path]:
+    from .html_report import render_html  # it imports this module's helpers
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in (
         ("junit.xml", render_junit(result)),
         ("report.md", render_markdown(result)),
         ("report.json", render_json(result)),
+        ("report.html", render_html(result)),
     ):
         path = folder / name
         path.write_text(text, encoding="utf-8")

@@ -317,7 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     conform.add_argument(
         "--request-timeout", type=float, default=10.0, help="seconds before a request is a finding"
     )
-    conform.add_argument("--report", metavar="DIR", help="write junit.xml, report.md, report.json")
+    conform.add_argument(
+        "--report", metavar="DIR", help="write junit.xml, report.md, report.json, report.html"
+    )
     conform.add_argument(
         "--allow-unauthenticated",
         action="store_true",

@@ -1,4 +1,5 @@
-"""What --report writes (report.md, report.json, junit.xml), from one run of a broken server."""
+"""What --report writes (report.md, report.json, junit.xml, report.html), from one run of a broken
+server."""
 
 from __future__ import annotations
 
@@ -27,13 +28,16 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     return done
 
 
-def test_all_three_reports_are_written_and_announced(outcome: Outcome) -> None:
+def test_all_four_reports_are_written_and_announced(outcome: Outcome) -> None:
     assert outcome.folder is not None
     assert sorted(p.name for p in outcome.folder.iterdir()) == [
         "junit.xml",
+        "report.html",
         "report.json",
         "report.md",
     ]
+    html = outcome.text("report.html")
+    assert "NOT CONFORMANT: 2 findings" in html and html.count('<tr data-operation="') == 3
     assert f"reports: {outcome.folder / 'junit.xml'}" in outcome.stdout
 
 

@@ -58,7 +58,7 @@ def agno_shaped_result(hostile: str = "") -> RunResult:
         result.requests += row.requests
         if number % 9 == 0:
             kind = (failures.UndeclaredStatus, failures.SchemaMismatch, failures.ServerError)[
-                number % 3
+                number // 9 % 3
             ]
             exchange = redactor.exchange(
                 method=ref.method,
