@@ -34,12 +34,30 @@ def _validate(args: argparse.Namespace) -> int:
     from generator.spec.loader import load_spec
     from generator.spec.validate import validate
 
-    spec = load_spec(_spec_path(args), allow_remote_refs=args.allow_remote_refs)
+    path = _spec_path(args)
+    if args.format == "json":
+        return _validate_json(args, path)
+    spec = load_spec(path, allow_remote_refs=args.allow_remote_refs)
     warnings = validate(spec)
     for warning in warnings:
         say(str(warning), style="yellow")
     noted = f" ({len(warnings)} warnings)" if warnings else ""
     print(f"{spec.path}: valid OpenAPI {spec.version}{noted}")
+    return EXIT_OK
+
+
+def _validate_json(args: argparse.Namespace, path: Path) -> int:
+    from generator.formats import validate_json
+    from generator.spec.loader import load_spec
+    from generator.spec.validate import validate
+
+    try:
+        spec = load_spec(path, allow_remote_refs=args.allow_remote_refs)
+        warnings = validate(spec)
+    except ContractError as exc:
+        print(validate_json(str(path), version=None, error=exc), end="")
+        return exc.exit_code
+    print(validate_json(str(spec.path), version=spec.version, warnings=warnings), end="")
     return EXIT_OK
 
 
@@ -84,14 +102,38 @@ def _check(args: argparse.Namespace) -> int:
 
     out, package = _out_and_package(args)
     spec = _spec_path(args)
-    files = generate_package(
-        spec,
-        package,
-        allow_remote_refs=args.allow_remote_refs,
-        options=_generation_options(args),
-        warn=lambda warning: print(warning, file=sys.stderr),
-    )
+    as_json = args.format == "json"
+    warnings: list[Diagnostic] = []
+    try:
+        files = generate_package(
+            spec,
+            package,
+            allow_remote_refs=args.allow_remote_refs,
+            options=_generation_options(args),
+            warn=warnings.append if as_json else lambda w: say(str(w), style="yellow"),
+        )
+    except ContractError as exc:
+        if not as_json:
+            raise
+        from generator.formats import check_json
+
+        print(check_json(str(spec), str(out), warnings=warnings, error=exc), end="")
+        return exc.exit_code
     result = compare(out, files)
+    if as_json:
+        from generator.formats import check_json
+
+        report = check_json(
+            str(spec),
+            str(out),
+            changed=result.changed,
+            missing=result.missing,
+            extra=result.extra,
+            diff=result.diff,
+            warnings=warnings,
+        )
+        print(report, end="")
+        return EXIT_FAILED if result.stale else EXIT_OK
     if not result.stale:
         print(f"{out}: up to date")
         return EXIT_OK
@@ -238,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
     _add_remote_refs_argument(validate)
+    _add_format_argument(validate)
     validate.set_defaults(handler=_validate)
 
     generate = commands.add_parser(
@@ -259,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         "write, 1 (with the files that differ and a diff) when it is stale.",
     )
     _add_generation_arguments(check)
+    _add_format_argument(check)
     check.set_defaults(handler=_check)
 
     diff = commands.add_parser(
@@ -373,6 +417,15 @@ def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
         help="rename later uses of an operationId (get_config -> get_config_2), with a warning "
         "each, instead of refusing the spec (default: [tool.contract] "
         "rename_duplicate_operation_ids, else refuse)",
+    )
+
+
+def _add_format_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text lines (default), or one JSON object on stdout, problems included",
     )
 
 
