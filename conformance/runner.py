@@ -77,7 +77,7 @@ def run_conformance(options: Options) -> int:
             written = write_reports(result, options.report_dir)
         except OSError as exc:
             return _fail(f"cannot write reports to {options.report_dir}: {exc.strerror or exc}")
-        print(f"reports: {', '.join(str(p) for p in written)}")
+        print(f"reports in {options.report_dir}: {', '.join(p.name for p in written)}")
     return result.exit_code
 
 

@@ -38,7 +38,8 @@ def test_all_four_reports_are_written_and_announced(outcome: Outcome) -> None:
     ]
     html = outcome.text("report.html")
     assert "NOT CONFORMANT: 2 findings" in html and html.count('<tr data-operation="') == 3
-    assert f"reports: {outcome.folder / 'junit.xml'}" in outcome.stdout
+    listed = "junit.xml, report.md, report.json, report.html"
+    assert f"reports in {outcome.folder}: {listed}" in outcome.stdout
 
 
 def test_markdown_has_the_coverage_matrix_with_never_seen(outcome: Outcome) -> None:

@@ -11,9 +11,10 @@ Run with the project's Python. It
    (whose links drive the stateful start -> cancel -> read flow);
 3. does the same against a second instance started without a key (an open server).
 
-Each run writes `junit.xml`, `report.md` and `report.json` into `REPORTS/<run>/`; `runs.json`
-lists the runs. `make_doc.py` turns them into `docs/third-party/agno.md`. The token travels in the
-environment only (CONTRACT_TOKEN, OS_SECURITY_KEY), never on a command line.
+Each run writes `junit.xml`, `report.md`, `report.json` and `report.html` into
+`REPORTS/<run>/`; `runs.json` lists the runs. `make_doc.py` turns them into
+`docs/third-party/agno.md`. The token travels in the environment only (CONTRACT_TOKEN,
+OS_SECURITY_KEY), never on a command line.
 
 Exit 0 when every run completed (conformant or not), 2 when a run could not be completed.
 """
