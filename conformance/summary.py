@@ -43,9 +43,11 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     if result.findings:
         yield Text("")
         yield Text(f"Findings ({len(result.findings)})", style="bold")
-        yield Text(
-            f"{INDENT}(×N: the responses that failed the check the same way; the matrix counts "
-            "all; `contract explain CODE` says what a code means and how to fix it)"
+        yield _indented(
+            Text(
+                "(×N: the responses that failed the check the same way; the matrix counts all; "
+                "`contract explain CODE` says what a code means and how to fix it)"
+            )
         )
         yield _findings(result)
     for error in result.errors:
@@ -93,9 +95,11 @@ def wide_matrix(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def folded_matrix(result: RunResult, width: int) -> Iterator[RenderableType]:
     """One row per operation: statuses seen (with counts), never seen, undeclared."""
-    yield Text(
-        f"{INDENT}({len(statuses(result))} declared statuses, folded to fit: seen as "
-        "status×count; the reports have the full matrix)"
+    yield _indented(
+        Text(
+            f"({len(statuses(result))} declared statuses, folded to fit: seen as status×count; "
+            "the reports have the full matrix)"
+        )
     )
     table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
     available = width - len(INDENT) - 6  # three two-column gaps
