@@ -33,6 +33,7 @@ from generator.spec.errors import EXIT_UNUSABLE, UsageError
 from generator.spec.openapi import iter_operations
 from generator.terminal.console import wants_colour, width_of
 from generator.terminal.progress import Progress
+from generator.terminal.text import say
 
 from . import probes
 from .checks import CHECK_NAMES
@@ -71,7 +72,7 @@ def run_conformance(options: Options) -> int:
         progress.close()
     print(render_summary(result, width=width_of(sys.stdout), colour=wants_colour(sys.stdout)))
     if result.blocked:
-        print(f"contract conform: {result.blocked}", file=sys.stderr)
+        say(f"contract conform: {result.blocked}", style="red")
     if options.report_dir is not None:
         try:
             written = write_reports(result, options.report_dir)
@@ -101,7 +102,7 @@ def ensure_usable(options: Options) -> None:
 
 
 def _fail(message: str) -> int:
-    print(f"contract conform: {message}", file=sys.stderr)
+    say(f"contract conform: {message}", style="red")
     return EXIT_UNUSABLE
 
 

@@ -16,6 +16,7 @@ from generator.diff.render import FORMATS, DiffResult, render
 from generator.diff.sources import Contract, load_contract
 from generator.diff.walk import compare_documents
 from generator.spec.errors import EXIT_FAILED, EXIT_OK, Diagnostic, UnreadableSpec, UsageError
+from generator.terminal.text import say
 
 
 def run_diff(
@@ -36,7 +37,7 @@ def run_diff(
         raise UnreadableSpec(verdict, (*after.problems, Diagnostic(new, "", verdict, hint)))
     for contract in (before, after):
         for problem in contract.problems:
-            print(f"warning: {problem}", file=sys.stderr)
+            say(f"warning: {problem}", style="yellow")
     result = diff_contracts(before, after)
     stream = out if out is not None else sys.stdout
     stream.write(render(result, output_format))
