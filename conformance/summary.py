@@ -14,7 +14,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from generator.terminal.text import printable, render
+from generator.terminal.text import printable, render, shell_lines
 
 from .report import coverage_rows, describe_phases, describe_untested, statuses
 from .results import RunResult
@@ -68,7 +68,8 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     if untested and not result.blocked:
         verdict += f", {len(untested)} of {len(result.coverage)} operations untested"
     yield Text(verdict, style="green" if result.exit_code == 0 else "red")
-    yield Text(printable(f"reproduce: {result.command}"))
+    for line in shell_lines("reproduce: ", printable(result.command), width):
+        yield Text(line, overflow="ignore", no_wrap=True)
 
 
 def _matrix(result: RunResult, width: int) -> Iterator[RenderableType]:

@@ -8,7 +8,7 @@ import pytest
 
 from conformance.summary import render_summary
 from generator.terminal.console import interactive, wants_colour, width_of
-from generator.terminal.text import printable, say
+from generator.terminal.text import printable, say, shell_lines
 from tests.support.results import agno_shaped_result
 
 
@@ -89,3 +89,17 @@ def test_say_colours_a_terminal_only_and_never_wraps(monkeypatch: pytest.MonkeyP
     plain = FakeTerminal()
     say(long_line, stream=plain, style="red")
     assert plain.getvalue() == printable(long_line) + "\n"
+
+
+def test_a_wrapped_reproduction_line_still_pastes_into_a_shell() -> None:
+    command = "contract conform spec/agentos.yaml --url http://127.0.0.1:7777 --param " * 3
+    lines = shell_lines("reproduce: ", command.strip(), 60)
+    assert len(lines) > 1 and all(len(line) <= 60 for line in lines)
+    assert all(line.endswith(" \\") for line in lines[:-1])
+    joined = " ".join(line.removesuffix(" \\").strip() for line in lines)
+    assert joined == "reproduce: " + command.strip()
+    summary = render_summary(agno_shaped_result(), width=80)
+    assert summary.splitlines()[-2:] == [
+        "reproduce: contract conform agno-agentos-3.1.10.json --url \\",
+        "    http://127.0.0.1:7777 --seed 42",
+    ]

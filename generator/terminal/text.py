@@ -60,3 +60,21 @@ def _may_colour(stream: TextIO) -> bool:
         return stream.isatty() and not os.environ.get("NO_COLOR")
     except (AttributeError, ValueError):
         return False
+
+
+def shell_lines(label: str, command: str, width: int) -> list[str]:
+    """`label command`, broken between words with ` \\` continuations to fit `width`.
+
+    A shell reads the lines as one command, so a wrapped reproduction line still pastes.
+    """
+    words = command.split(" ")
+    lines: list[str] = []
+    current = label + words[0]
+    for word in words[1:]:
+        if len(current) + 1 + len(word) + 2 > width and current.strip():
+            lines.append(current + " \\")
+            current = "    " + word
+        else:
+            current += " " + word
+    lines.append(current)
+    return lines
