@@ -117,7 +117,9 @@ class Progress:
             transient=True,
             refresh_per_second=5,
         )
+        # The first frame is drawn by start(): the task is complete before it.
         self._task = self._display.add_task(self.phase, total=None, status="")
+        self._update()
         self._display.start()
 
     def _update(self) -> None:
