@@ -191,6 +191,7 @@ def test_progress_bar_only_on_a_terminal() -> None:
     drawn = loud.getvalue()
     assert "fuzzing" in drawn and "━" in drawn
     assert "1/4" in drawn and "· 10 requests · 1 finding " in drawn
+    assert "0/4" in drawn and "/?" not in drawn  # the first frame knows the count
     assert "\x1b[2K" in drawn  # erased at the end
 
 
