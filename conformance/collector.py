@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from .bounded_http import UnreadableResponse
 from .checks import matching_status_key
 from .credentials import security_of
-from .failures import RequestTimedOut
+from .failures import RequestTimedOut, ResponseRefused
 from .preflight import connection_reason
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
 from .progress import Progress
@@ -57,6 +58,8 @@ class Collector:
         self.candidates: dict[str, Candidate] = {}
         self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
         self.timed_out: set[str] = set()
+        # Operations whose last request got a response we refused to read, and why.
+        self.refused: dict[str, str] = {}
         self.operations = 0
         self.free_values = False
         self.server_gone = False
@@ -104,7 +107,10 @@ class Collector:
             self.result.requests += 1
             response = interaction.response
             if response is None:
-                if case.operation.label in self.timed_out:
+                label = case.operation.label
+                if label in self.refused:
+                    self.add_refused(case, self.exchange(interaction), phase, self.refused[label])
+                elif label in self.timed_out:
                     self.add_timeout(case, self.exchange(interaction), phase)
                 continue
             if interaction.request.method.upper() == case.operation.method.upper():
@@ -125,7 +131,12 @@ class Collector:
         if isinstance(error, requests.Timeout):
             self.timed_out.add(event.label)
             return
-        if event.info.title == UNRESPONSIVE_OPERATION and event.label in self.timed_out:
+        if isinstance(error, UnreadableResponse):
+            self.refused[event.label] = error.reason
+            return
+        if event.info.title == UNRESPONSIVE_OPERATION and (
+            event.label in self.timed_out or event.label in self.refused
+        ):
             return
         if event.info.title == SERVER_UNAVAILABLE:
             message = f"the server at {self.result.base_url} stopped responding"
@@ -156,6 +167,8 @@ class Collector:
             )
             if isinstance(outcome.error, requests.Timeout):
                 self.add_timeout(case, exchange, phase)
+            elif isinstance(outcome.error, UnreadableResponse):
+                self.add_refused(case, exchange, phase, outcome.error.reason)
             else:
                 reason = connection_reason(outcome.error) if outcome.error else "no response"
                 self.error(f"{case.operation.label}: {phase}: {reason}")
@@ -230,6 +243,14 @@ class Collector:
             key="timeout",
         )
         self.add(RequestTimedOut.check, failure, exchange, phase)
+
+    def add_refused(self, case: Case[Any], exchange: Exchange, phase: str, reason: str) -> None:
+        failure = ResponseRefused(
+            operation=case.operation.label,
+            message=f"Response not read: {reason}",
+            key=reason,
+        )
+        self.add(ResponseRefused.check, failure, exchange, phase)
 
     def add(self, check: str, failure: Failure, exchange: Exchange | None, phase: str) -> None:
         operation = failure.operation or ""

@@ -20,6 +20,8 @@ from generator.spec.loader import LoadedSpec, load_spec
 from generator.spec.openapi import iter_operations, resolved
 from generator.spec.validate import validate
 
+from .bounded_http import DEFAULT_MAX_RESPONSE_BYTES, Limits
+
 LOCATIONS = ("path", "query", "header", "cookie")
 
 
@@ -55,6 +57,15 @@ class Options:
     defaulted: frozenset[str] = frozenset()
     # Check a server whose secured operations we cannot pass (no token, or a refused one) anyway.
     allow_unauthenticated: bool = False
+    # --- untrusted-server bounds (conform-bounds) -----------------------------------------------
+    # Bytes of one response body, on the wire and decoded (`--max-response-bytes`).
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    # --- end of untrusted-server bounds ---------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        """What one request may cost: `max_response_bytes` of body, `request_timeout` in total."""
+        return Limits(max_bytes=self.max_response_bytes, seconds=self.request_timeout)
 
     @classmethod
     def build(
@@ -72,6 +83,7 @@ class Options:
         report_dir: Path | None = None,
         embedded: bool = False,
         allow_unauthenticated: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> Options:
         """Raise UsageError for a bad value and ContractError for an unusable spec.
 
@@ -84,6 +96,8 @@ class Options:
             raise UsageError("--workers must be at least 1")
         if not request_timeout > 0:
             raise UsageError("--request-timeout must be a positive number of seconds")
+        if max_response_bytes < 1:
+            raise UsageError("--max-response-bytes must be at least 1")
         if seed is not None and not 0 <= seed < 2**63:
             raise UsageError("--seed must be a non-negative integer below 2**63")
         if report_dir is not None:
@@ -107,6 +121,7 @@ class Options:
             embedded=embedded,
             defaulted=frozenset(pin.key for pin in defaults),
             allow_unauthenticated=allow_unauthenticated,
+            max_response_bytes=max_response_bytes,
         )
 
     def command(self) -> str:
@@ -123,6 +138,8 @@ class Options:
         parts += ["--request-timeout", f"{self.request_timeout:g}"]
         if self.allow_unauthenticated:
             parts.append("--allow-unauthenticated")
+        if self.max_response_bytes != DEFAULT_MAX_RESPONSE_BYTES:
+            parts += ["--max-response-bytes", str(self.max_response_bytes)]
         line = " ".join(shlex.quote(p) for p in parts)
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"

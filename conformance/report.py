@@ -6,6 +6,7 @@ Pure functions of the result (which is already redacted); only `write_reports` t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,27 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "") -> list[s
     return out
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md_text(text: str) -> str:
+    """`text` (already printable) as literal Markdown inline text: specials escaped, one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+def md_code(text: str) -> str:
+    """`text` as a code span, or as escaped text where a backtick would end the span."""
+    one_line = " ".join(text.splitlines())
+    return md_text(one_line) if "`" in one_line else f"`{one_line}`"
+
+
+def fenced(text: str, info: str = "") -> list[str]:
+    """`text` in a fenced block no line of it can close: the fence outruns its longest `~` run."""
+    longest = max((len(run) for run in re.findall(r"~+", text)), default=0)
+    fence = "~" * max(3, longest + 1)
+    return [fence + info, text, fence]
+
+
 def render_markdown(result: RunResult) -> str:
     target = result.base_url + " (embedded reference)" if result.embedded else result.base_url
     count = len(result.findings)
@@ -170,33 +192,31 @@ def render_markdown(result: RunResult) -> str:
         lines += _markdown_finding(number, finding, result.seed)
     if result.errors or result.notes:
         lines += ["", "## Errors and notes", ""]
-        lines += [f"- error: {e}" for e in result.errors]
-        lines += [f"- note: {n}" for n in result.notes]
+        lines += [f"- error: {md_text(e)}" for e in result.errors]
+        lines += [f"- note: {md_text(n)}" for n in result.notes]
     return "\n".join(lines) + "\n"
 
 
 def _markdown_finding(number: int, finding: Finding, seed: int) -> list[str]:
     times = f"seen {finding.occurrences}×" if finding.occurrences > 1 else "seen once"
     lines = [
-        f"### {number}. `{finding.check}`: {finding.title}",
+        f"### {number}. `{finding.check}`: {md_text(finding.title)}",
         "",
         f"- operation: `{finding.operation}`",
         f"- severity: {finding.severity} · {times} · phase: {finding.phase} · code {finding.code}"
         f" · seed {seed}",
         "",
-        "~~~",
-        finding.message,
-        "~~~",
+        *fenced(finding.message),
     ]
     exchange = finding.exchange
     if exchange is not None:
-        lines += ["", "Reproduce:", "", "~~~sh", exchange.curl(), "~~~"]
+        lines += ["", "Reproduce:", "", *fenced(exchange.curl(), "sh")]
         if exchange.status is None:
             lines += ["", "Response: none."]
         else:
-            content_type = exchange.content_type() or "no Content-Type"
-            lines += ["", f"Response: `{exchange.status}` `{content_type}`", "", "~~~"]
-            lines += [exchange.excerpt() or "(empty body)", "~~~"]
+            content_type = md_code(exchange.content_type() or "no Content-Type")
+            lines += ["", f"Response: `{exchange.status}` {content_type}", ""]
+            lines += fenced(exchange.excerpt() or "(empty body)")
     lines.append("")
     return lines
 

@@ -7,9 +7,11 @@ the token: the runner builds `Exchange` and `Finding` values only through `Redac
 from __future__ import annotations
 
 import base64
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 TOKEN_PLACEHOLDER = "${CONTRACT_TOKEN}"  # noqa: S105 - a shell variable name
@@ -20,6 +22,24 @@ NOISE_HEADERS = frozenset(
 )
 ID_HEADER = "x-schemathesis-testcaseid"
 UNTESTED_REASON = "it never answered a declared 2xx; only its errors were checked"
+
+
+# What a server sends must not reach a terminal or a report raw: C0 and C1 controls (but newline
+# and tab), DEL, bidirectional overrides, lone surrogates and the XML non-characters.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def printable(text: str) -> str:
+    """`text` with every character a terminal or an XML file must not get raw as `\\xNN` or
+    `\\uNNNN`."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class Redactor:
@@ -40,9 +60,10 @@ class Redactor:
         self.forms = sorted({*forms[:1], *derived}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
+        """`value` without the secret, and printable (see `printable`)."""
         for form in self.forms:
             value = value.replace(form, TOKEN_PLACEHOLDER)
-        return value
+        return printable(value)
 
     def data(self, value: bytes) -> bytes:
         for form in self.forms:
@@ -102,16 +123,16 @@ class Exchange:
         for name, value in self.request_headers:
             parts += ["-H", _quote(f"{name}: {value}")]
         if self.request_body is not None:
-            try:
-                parts += ["--data-binary", _quote(self.request_body.decode("utf-8"))]
-            except UnicodeDecodeError:
+            text = _printable_utf8(self.request_body)
+            if text is None:  # binary, or text a terminal should not get raw
                 encoded = base64.b64encode(self.request_body).decode("ascii")
                 return " ".join(parts) + f" --data-binary @<(echo {encoded} | base64 -d)"
+            parts += ["--data-binary", _quote(text)]
         return " ".join(parts)
 
     def excerpt(self, limit: int = EXCERPT_BYTES) -> str:
         body = self.response_excerpt[:limit]
-        text = body.decode("utf-8", errors="replace")
+        text = printable(body.decode("utf-8", errors="replace"))
         more = self.response_size - len(body)
         return text + (f"… ({more} more bytes)" if more > 0 else "")
 
@@ -120,6 +141,14 @@ class Exchange:
             if name.lower() == "content-type":
                 return value
         return None
+
+
+def _printable_utf8(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if printable(text) == text else None
 
 
 def _quote(value: str) -> str:
@@ -145,10 +174,61 @@ class Finding:
     phase: str
     exchange: Exchange | None
     occurrences: int = 1
+    known: bool = False  # the --baseline holds it: reported, but it does not fail the run
 
     @property
     def identity(self) -> tuple[str, str, str, str]:
         return (self.operation, self.check, self.code, self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.part / self.whole if self.whole else 100.0
+
+    def text(self) -> str:
+        return f"{self.part}/{self.whole} ({self.percent:.1f}%)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"exercised": self.part, "of": self.whole, "percent": round(self.percent, 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """How much of the contract a run showed conformant: declared statuses exercised / declared
+    (each operation's declared status keys, `default` aside, that some response answered), and
+    operations passing every check / operations (tested, a declared 2xx answered, no finding)."""
+
+    statuses: Ratio  # declared statuses exercised / declared
+    operations: Ratio  # operations passing every check / operations
+
+    def text(self) -> str:
+        return (
+            f"declared statuses exercised {self.statuses.text()} · "
+            f"operations passing every check {self.operations.text()}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "declared_statuses_exercised": self.statuses.as_json(),
+            "operations_passing_every_check": self.operations.as_json(),
+        }
+
+
+def score_of(result: RunResult) -> Score:
+    declared = exercised = 0
+    for row in result.coverage.values():
+        keys = [key for key in row.declared if key != "default"]
+        declared += len(keys)
+        exercised += sum(1 for key in keys if row.seen.get(key))
+    failing = {finding.operation for finding in result.findings}
+    untested = set(result.untested())
+    passing = [label for label in result.coverage if label not in failing | untested]
+    return Score(Ratio(exercised, declared), Ratio(len(passing), len(result.coverage)))
 
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -207,12 +287,19 @@ class RunResult:
     pins: tuple[str, ...] = ()  # LOCATION.NAME=VALUE, the user's and the server's defaults
     # Why nothing this run saw can be trusted (the token refused, a wrong base URL): exit 2.
     blocked: str | None = None
+    # CI gates the run did not pass (`--fail-under`): exit 1.
+    gate_failures: list[str] = field(default_factory=list)
+
+    @property
+    def new_findings(self) -> list[Finding]:
+        """The findings a `--baseline` does not hold (all of them without one)."""
+        return [finding for finding in self.findings if not finding.known]
 
     @property
     def exit_code(self) -> int:
         if self.blocked:
             return 2
-        if self.findings:
+        if self.new_findings or self.gate_failures:
             return 1
         return 2 if self.errors else 0
 
@@ -220,9 +307,16 @@ class RunResult:
     def verdict(self) -> str:
         if self.blocked:
             return "NOT TESTED"
-        if self.findings:
+        if self.new_findings:
             return "NOT CONFORMANT"
-        return "INCOMPLETE" if self.errors else "CONFORMANT"
+        if self.gate_failures:
+            return "UNDER THE BAR"
+        if self.errors:
+            return "INCOMPLETE"
+        return "NO NEW FINDINGS" if self.findings else "CONFORMANT"
+
+    def score(self) -> Score:
+        return score_of(self)
 
     def untested(self) -> list[str]:
         """Operations that never answered a declared 2xx: whatever they passed, it was not much."""

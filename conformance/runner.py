@@ -36,7 +36,7 @@ from . import probes
 from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
-from .failures import RequestTimedOut
+from .failures import RequestTimedOut, ResponseRefused
 from .options import Options, Pin
 from .preflight import Unusable, check_credentials, preflight
 from .progress import Progress
@@ -91,11 +91,11 @@ def check_server(options: Options, *, progress: Progress | None = None) -> RunRe
 
 def ensure_usable(options: Options) -> None:
     """Raise Unusable, before any test, for no server at the URL or a missing or refused token."""
-    preflight(options.url)
+    preflight(options.url, options.limits)
     if not options.allow_unauthenticated:
         document = options.spec.document
         headers = credential_headers(document, options.token)
-        check_credentials(document, options.url, options.token, headers)
+        check_credentials(document, options.url, options.token, headers, options.limits)
 
 
 def _fail(message: str) -> int:
@@ -131,7 +131,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
-        checks=(*CHECK_NAMES, RequestTimedOut.check),
+        checks=(*CHECK_NAMES, RequestTimedOut.check, ResponseRefused.check),
         embedded=options.embedded,
         command=options.command(),
         pins=tuple(pin.argument() for pin in pins),
@@ -141,7 +141,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
     started = time.monotonic()
     for number, schema in enumerate(schemas):
         collector.free_values = number > 0
-        for event in run_engine(schema):
+        for event in run_engine(schema, options.limits):
             collector.handle(event)
         if collector.server_gone:
             break
@@ -150,7 +150,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
     else:
         planned = probes.plan(document, collector.candidates, token)
         progress.start_phase("probes", len(planned))
-        for outcome in probes.run(planned, options.request_timeout):
+        for outcome in probes.run(planned, options.request_timeout, options.limits):
             collector.probe(outcome)
     if token is None and any(
         security_of(document, ref.operation).required for ref in iter_operations(document)

@@ -148,6 +148,7 @@ def _conform(args: argparse.Namespace) -> int:
                     request_timeout=args.request_timeout,
                     report_dir=Path(args.report) if args.report else None,
                     allow_unauthenticated=args.allow_unauthenticated,
+                    max_response_bytes=args.max_response_bytes,
                     **embedded,
                 )
             )
@@ -311,6 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a server without a token it accepts: secured operations are then checked "
         "only for their 401 answers (by default such a run is exit 2, nothing past "
         "authentication having been tested)",
+    )
+    # Untrusted-server bounds (conform-bounds).
+    conform.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=8 * 1024 * 1024,
+        metavar="N",
+        help="bytes of one response body, on the wire and decoded, past which the response is "
+        "a finding (default 8 MiB)",
     )
     conform.set_defaults(handler=_conform)
     return parser
