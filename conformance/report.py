@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET  # noqa: S405 - we only write XML, never parse it
 
+from .gates import stable_key
 from .results import UNTESTED_REASON, Finding, RunResult
 
 Style = Callable[[str, str], str]
@@ -65,6 +66,9 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
     ]
     if result.pins:
         lines.append(f"pinned: {', '.join(result.pins)}")
+    if result.shard:
+        lines.append(f"shard: {result.shard} (of the operations, sorted)")
+    lines.append(f"score: {result.score().text()}")
     lines += [
         "",
         "Coverage: responses seen per declared status",
@@ -79,12 +83,15 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
         for finding in result.sorted_findings():
             times = f" (×{finding.occurrences})" if finding.occurrences > 1 else ""
             first = finding.message.splitlines()[0] if finding.message else ""
+            known = " (known: in the baseline)" if finding.known else ""
             lines.append(
                 f"  {finding.severity.upper():<8} {finding.check:<24} {finding.operation}: "
-                f"{finding.title}: {first}{times}"
+                f"{finding.title}: {first}{times}{known}"
             )
     for error in result.errors:
         lines.append(style(f"error: {error}", "red"))
+    for gate in result.gate_failures:
+        lines.append(style(f"gate: {gate}", "red"))
     for note in result.notes:
         lines.append(f"note: {note}")
     untested = result.untested()
@@ -95,6 +102,9 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
     lines.append("")
     count = len(result.findings)
     verdict = f"{result.verdict}: {count} finding{'' if count == 1 else 's'}"
+    known_count = count - len(result.new_findings)
+    if known_count:
+        verdict += f" ({known_count} known, {count - known_count} new)"
     if result.errors:
         verdict += f", {len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
     if untested and not result.blocked:
@@ -168,6 +178,7 @@ def render_markdown(result: RunResult) -> str:
         f"| reproduce | `{result.command}` |",
         f"| requests | {result.requests} in {result.duration:.1f} s |",
         f"| phases | {describe_phases(result)} |",
+        f"| score | {result.score().text()} |",
         f"| pinned | {', '.join(f'`{pin}`' for pin in result.pins) or 'nothing'} |",
         f"| max examples | {result.max_examples} per operation and phase |",
         f"| request timeout | {result.request_timeout:g} s |",
@@ -230,6 +241,10 @@ def render_json(result: RunResult) -> str:
         "exit_code": result.exit_code,
         "not_tested": result.blocked,
         "untested_operations": result.untested(),
+        "score": result.score().as_json(),
+        "new_findings": len(result.new_findings),
+        "gate_failures": result.gate_failures,
+        "shard": result.shard,
         "seed": result.seed,
         "pinned": list(result.pins),
         "reproduce": result.command,
@@ -270,6 +285,8 @@ def _json_finding(finding: Finding) -> dict[str, Any]:
         "key": finding.key,
         "phase": finding.phase,
         "occurrences": finding.occurrences,
+        "known": finding.known,
+        "stable_key": stable_key(finding),
     }
     exchange = finding.exchange
     if exchange is not None:
@@ -285,6 +302,7 @@ def _json_finding(finding: Finding) -> dict[str, Any]:
                 "size": exchange.response_size,
             }
         )
+        data["exchange"] = exchange.as_json()
     return data
 
 
@@ -295,7 +313,10 @@ def render_junit(result: RunResult) -> str:
         "testsuite",
         name="contract conform",
         tests=str(len(result.coverage) * len(result.checks)),
-        failures=str(len(grouped)),
+        failures=str(
+            sum(1 for found in grouped.values() if any(not f.known for f in found))
+            + len(result.gate_failures)
+        ),
         errors=str(len(result.errors)),
         time=f"{result.duration:.3f}",
     )
@@ -315,7 +336,10 @@ def render_junit(result: RunResult) -> str:
             found = grouped.get((operation, check), [])
             if not found and (result.blocked or operation in untested):
                 ET.SubElement(case, "skipped", message=f"not tested: {skipped}")
-            for finding in found:
+            new = [finding for finding in found if not finding.known]
+            if found and not new:
+                ET.SubElement(case, "skipped", message="known findings only (in the baseline)")
+            for finding in new:
                 failure = ET.SubElement(case, "failure", message=finding.title, type=finding.code)
                 details = [
                     finding.message,
@@ -329,6 +353,13 @@ def render_junit(result: RunResult) -> str:
     for error in result.errors:
         ET.SubElement(
             ET.SubElement(suite, "testcase", classname="run", name="error"), "error", message=error
+        )
+    for gate in result.gate_failures:
+        ET.SubElement(
+            ET.SubElement(suite, "testcase", classname="run", name="gate"),
+            "failure",
+            message=gate,
+            type="gate",
         )
     root = ET.Element("testsuites")
     root.append(suite)

@@ -136,11 +136,48 @@ class Exchange:
         more = self.response_size - len(body)
         return text + (f"… ({more} more bytes)" if more > 0 else "")
 
+    def as_json(self) -> dict[str, Any]:
+        """Everything `from_json` needs to rebuild it (`contract report merge` does)."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": [list(pair) for pair in self.request_headers],
+            "request_body_base64": _b64(self.request_body),
+            "status": self.status,
+            "response_headers": [list(pair) for pair in self.response_headers],
+            "response_excerpt_base64": _b64(self.response_excerpt),
+            "response_size": self.response_size,
+            "elapsed": self.elapsed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Exchange:
+        """Raise KeyError, TypeError or ValueError for data `as_json` did not write."""
+        return cls(
+            method=str(data["method"]),
+            url=str(data["url"]),
+            request_headers=tuple((str(k), str(v)) for k, v in data["request_headers"]),
+            request_body=_unb64(data["request_body_base64"]),
+            status=None if data["status"] is None else int(data["status"]),
+            response_headers=tuple((str(k), str(v)) for k, v in data["response_headers"]),
+            response_excerpt=_unb64(data["response_excerpt_base64"]) or b"",
+            response_size=int(data["response_size"]),
+            elapsed=None if data["elapsed"] is None else float(data["elapsed"]),
+        )
+
     def content_type(self) -> str | None:
         for name, value in self.response_headers:
             if name.lower() == "content-type":
                 return value
         return None
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: object) -> bytes | None:
+    return None if text is None else base64.b64decode(str(text), validate=True)
 
 
 def _printable_utf8(data: bytes) -> str | None:
@@ -194,7 +231,7 @@ class Ratio:
         return f"{self.part}/{self.whole} ({self.percent:.1f}%)"
 
     def as_json(self) -> dict[str, Any]:
-        return {"exercised": self.part, "of": self.whole, "percent": round(self.percent, 1)}
+        return {"count": self.part, "of": self.whole, "percent": round(self.percent, 1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +324,7 @@ class RunResult:
     pins: tuple[str, ...] = ()  # LOCATION.NAME=VALUE, the user's and the server's defaults
     # Why nothing this run saw can be trusted (the token refused, a wrong base URL): exit 2.
     blocked: str | None = None
+    shard: str | None = None  # `K/N` when the run checked one shard of the operations
     # CI gates the run did not pass (`--fail-under`): exit 1.
     gate_failures: list[str] = field(default_factory=list)
 

@@ -37,6 +37,7 @@ from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
 from .failures import RequestTimedOut, ResponseRefused
+from .gates import apply_gates, render_baseline
 from .options import Options, Pin
 from .preflight import Unusable, check_credentials, preflight
 from .progress import Progress
@@ -67,6 +68,7 @@ def run_conformance(options: Options) -> int:
         return _fail(str(exc))
     finally:
         progress.close()
+    apply_gates(result, baseline=options.baseline, fail_under=options.fail_under)
     print(render_summary(result))
     if result.blocked:
         print(f"contract conform: {result.blocked}", file=sys.stderr)
@@ -76,6 +78,12 @@ def run_conformance(options: Options) -> int:
         except OSError as exc:
             return _fail(f"cannot write reports to {options.report_dir}: {exc.strerror or exc}")
         print(f"reports: {', '.join(str(p) for p in written)}")
+    if options.write_baseline is not None and not result.blocked:
+        try:
+            options.write_baseline.write_text(render_baseline(result), encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot write {options.write_baseline}: {exc.strerror or exc}")
+        print(f"baseline: {options.write_baseline} ({len(result.findings)} findings)")
     return result.exit_code
 
 
@@ -120,9 +128,15 @@ def conform(options: Options, progress: Progress) -> RunResult:
         raise UsageError(
             f"{options.spec.path}: Schemathesis cannot use this document: {exc}"
         ) from None
+    chosen: list[str] | None = None
+    if options.shard is not None:
+        chosen = shard_of(schemas[0], *options.shard)
+        schemas[0] = schemas[0].include(name=chosen)
     if pins:
         # The free pass: only the operations whose values the pins changed.
         affected = pinned_operations(schemas[0], pins)
+        if chosen is not None:
+            affected = [label for label in affected if label in chosen]
         schemas[1:] = [schemas[1].include(name=affected)] if affected else []
     result = RunResult(
         spec=str(options.spec.path),
@@ -135,6 +149,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         embedded=options.embedded,
         command=options.command(),
         pins=tuple(pin.argument() for pin in pins),
+        shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None,
     )
     collector = Collector(result, Redactor(token), document, headers, progress)
     collector.prepare(schemas[0])
@@ -192,6 +207,22 @@ def wrong_base_url(result: RunResult) -> str | None:
             f"wrong (a missing or extra path prefix?): --url {result.base_url}"
         )
     return None
+
+
+def shard_of(schema: BaseSchema, k: int, n: int) -> list[str]:
+    """The labels of shard K of N: every Nth operation, by label order, from the Kth.
+
+    Label order does not depend on the document's layout, so every CI job computes the same
+    split; round-robin keeps the shards within one operation of each other in size.
+    """
+    labels = sorted(
+        operation.label
+        for operation in schema_operations(schema)
+        if not isinstance(operation, Exception)
+    )
+    if n > len(labels):
+        raise UsageError(f"--shard {k}/{n}: the document has only {len(labels)} operations")
+    return labels[k - 1 :: n]
 
 
 def pinned_operations(schema: BaseSchema, pins: Sequence[Pin]) -> list[str]:

@@ -149,6 +149,10 @@ def _conform(args: argparse.Namespace) -> int:
                     report_dir=Path(args.report) if args.report else None,
                     allow_unauthenticated=args.allow_unauthenticated,
                     max_response_bytes=args.max_response_bytes,
+                    baseline=args.baseline,
+                    write_baseline=args.write_baseline,
+                    fail_under=args.fail_under,
+                    shard=args.shard,
                     **embedded,
                 )
             )
@@ -177,6 +181,18 @@ def _conform(args: argparse.Namespace) -> int:
     except ReferenceDidNotStart as exc:
         print(f"contract conform: the embedded reference did not start: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
+
+
+def _report_merge(args: argparse.Namespace) -> int:
+    from conformance.merge import merge_folders
+    from conformance.report import render_summary
+
+    merged = merge_folders(
+        [Path(folder) for folder in args.folders], Path(args.out), fail_under=args.fail_under
+    )
+    print(render_summary(merged))
+    print(f"reports: {args.out}")
+    return merged.exit_code
 
 
 def _spec_path(args: argparse.Namespace) -> Path:
@@ -322,7 +338,55 @@ def build_parser() -> argparse.ArgumentParser:
         help="bytes of one response body, on the wire and decoded, past which the response is "
         "a finding (default 8 MiB)",
     )
+    # CI gates and sharding (conform-bounds).
+    conform.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="fail only on findings this baseline (from --write-baseline) does not hold",
+    )
+    conform.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="write the stable keys of this run's findings to FILE",
+    )
+    conform.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when fewer than PCT percent of the declared statuses were exercised",
+    )
+    conform.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="check only shard K of N of the operations (merge with `contract report merge`)",
+    )
     conform.set_defaults(handler=_conform)
+
+    report = commands.add_parser("report", help="work with conformance report folders")
+    reports = report.add_subparsers(
+        dest="report_command",
+        required=True,
+        metavar="SUBCOMMAND",
+        parser_class=_parser_with(common),
+    )
+    merge = reports.add_parser(
+        "merge",
+        help="one report from the report folders of sharded runs",
+        description="Merge the report folders of `contract conform --shard K/N --report DIR` runs "
+        "into one (the coverage matrix and findings of the whole API). Exit 0 conformant, "
+        "1 findings (or under --fail-under), 2 unreadable folders or shards missing.",
+    )
+    merge.add_argument("folders", nargs="+", metavar="DIR", help="report folders to merge")
+    merge.add_argument("--out", required=True, metavar="DIR", help="write the merged report here")
+    merge.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when fewer than PCT percent of the declared statuses were exercised",
+    )
+    merge.set_defaults(handler=_report_merge)
     return parser
 
 

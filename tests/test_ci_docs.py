@@ -71,3 +71,14 @@ def test_make_test_runs_the_contract_checks(target: str) -> None:
     assert prerequisites is not None
     assert target in prerequisites.group(1).split()
     assert "contract diff git:HEAD:spec/agentos.yaml spec/agentos.yaml" in makefile
+
+
+def test_the_workflow_and_the_doc_show_the_conformance_gates() -> None:
+    workflow = _load("contract-ci.yml")
+    steps = workflow["jobs"]["contract"]["steps"]
+    conform = next(step["run"] for step in steps if "contract conform" in step.get("run", ""))
+    for flag in ("--baseline", "--fail-under"):
+        assert flag in conform, flag
+    text = (DOCS / "ci.md").read_text(encoding="utf-8")
+    for flag in ("--baseline FILE", "--write-baseline FILE", "--fail-under PCT", "stable_key"):
+        assert flag in text, flag
