@@ -27,6 +27,7 @@ import copy
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from generator.spec.config import TOKEN_VARIABLE
 from generator.spec.errors import EXIT_UNUSABLE, UsageError
@@ -121,7 +122,12 @@ def conform(options: Options, progress: Progress) -> RunResult:
     try:
         for free_values in passes:
             settings = schemathesis_config(
-                options, headers, checks=CHECK_NAMES, free_values=free_values
+                options,
+                headers,
+                checks=CHECK_NAMES,
+                free_values=free_values,
+                # A shard holds only some ends of the links: stateful tests need them all.
+                stateful=options.shard is None,
             )
             schemas.append(load_schema(copy.deepcopy(document), settings))
     except SchemaRejected as exc:
@@ -167,6 +173,8 @@ def conform(options: Options, progress: Progress) -> RunResult:
         progress.start_phase("probes", len(planned))
         for outcome in probes.run(planned, options.request_timeout, options.limits):
             collector.probe(outcome)
+    if options.shard is not None and _has_links(document):
+        result.notes.append("stateful phase skipped: --shard splits the operations its links join")
     if token is None and any(
         security_of(document, ref.operation).required for ref in iter_operations(document)
     ):
@@ -207,6 +215,14 @@ def wrong_base_url(result: RunResult) -> str | None:
             f"wrong (a missing or extra path prefix?): --url {result.base_url}"
         )
     return None
+
+
+def _has_links(document: dict[str, Any]) -> bool:
+    return any(
+        isinstance(response, dict) and response.get("links")
+        for ref in iter_operations(document)
+        for response in (ref.operation.get("responses") or {}).values()
+    )
 
 
 def shard_of(schema: BaseSchema, k: int, n: int) -> list[str]:

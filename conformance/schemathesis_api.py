@@ -102,6 +102,7 @@ def schemathesis_config(
     *,
     checks: Sequence[str],
     free_values: bool = False,
+    stateful: bool = True,
 ) -> dict[str, Any]:
     """Settings for one engine pass; the free-values pass has no pins and no stateful phase."""
     return {
@@ -126,7 +127,10 @@ def schemathesis_config(
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
             # Only the links the contract declares; no inferred ones.
-            "stateful": {"enabled": not free_values, "inference": {"algorithms": []}},
+            "stateful": {
+                "enabled": stateful and not free_values,
+                "inference": {"algorithms": []},
+            },
         },
         "parameters": {} if free_values else {p.key: p.value for p in options.pins},
     }
