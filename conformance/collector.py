@@ -14,10 +14,11 @@ import requests
 
 from generator.terminal.progress import Progress
 
+from .bounded_http import UnreadableResponse
 from .checks import matching_status_key
 from .credentials import security_of
 from .error_lines import BUG_HINT, describe_exception, engine_curl, error_line
-from .failures import RequestTimedOut
+from .failures import RequestTimedOut, ResponseRefused
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
 from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
 from .schemathesis_api import (
@@ -58,6 +59,8 @@ class Collector:
         self.candidates: dict[str, Candidate] = {}
         self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
         self.timed_out: set[str] = set()
+        # Operations whose last request got a response we refused to read, and why.
+        self.refused: dict[str, str] = {}
         self.operations = 0
         self.free_values = False
         self.server_gone = False
@@ -112,7 +115,10 @@ class Collector:
             self.result.requests += 1
             response = interaction.response
             if response is None:
-                if case.operation.label in self.timed_out:
+                label = case.operation.label
+                if label in self.refused:
+                    self.add_refused(case, self.exchange(interaction), phase, self.refused[label])
+                elif label in self.timed_out:
                     self.add_timeout(case, self.exchange(interaction), phase)
                 continue
             if interaction.request.method.upper() == case.operation.method.upper():
@@ -133,7 +139,12 @@ class Collector:
         if isinstance(error, requests.Timeout):
             self.timed_out.add(event.label)
             return
-        if event.info.title == UNRESPONSIVE_OPERATION and event.label in self.timed_out:
+        if isinstance(error, UnreadableResponse):
+            self.refused[event.label] = error.reason
+            return
+        if event.info.title == UNRESPONSIVE_OPERATION and (
+            event.label in self.timed_out or event.label in self.refused
+        ):
             return
         if event.info.title == SERVER_UNAVAILABLE:
             self.error(
@@ -170,6 +181,8 @@ class Collector:
             )
             if isinstance(outcome.error, requests.Timeout):
                 self.add_timeout(case, exchange, phase)
+            elif isinstance(outcome.error, UnreadableResponse):
+                self.add_refused(case, exchange, phase, outcome.error.reason)
             else:
                 what, hint = (
                     describe_exception(outcome.error)
@@ -250,6 +263,14 @@ class Collector:
             key="timeout",
         )
         self.add(RequestTimedOut.check, failure, exchange, phase)
+
+    def add_refused(self, case: Case[Any], exchange: Exchange, phase: str, reason: str) -> None:
+        failure = ResponseRefused(
+            operation=case.operation.label,
+            message=f"Response not read: {reason}",
+            key=reason,
+        )
+        self.add(ResponseRefused.check, failure, exchange, phase)
 
     def add(self, check: str, failure: Failure, exchange: Exchange | None, phase: str) -> None:
         operation = failure.operation or ""

@@ -18,6 +18,7 @@ __all__ = [
     "ContractViolation",
     "InvalidRequestAccepted",
     "RequestTimedOut",
+    "ResponseRefused",
     "SchemaMismatch",
     "ServerError",
     "Severity",
@@ -119,3 +120,12 @@ class RequestTimedOut(ContractViolation):
     code = "CT110"
     kind_title = "No response within the request timeout"
     check = "request_timeout"
+
+
+class ResponseRefused(ContractViolation):
+    """A response the runner will not read: past `--max-response-bytes` (a decompression bomb,
+    an endless body), headers past http.client's limits, a body that does not decode."""
+
+    code = "CT120"
+    kind_title = "Response the runner refused to read"
+    check = "response_limits"

@@ -20,6 +20,9 @@ from generator.spec.loader import LoadedSpec, load_spec
 from generator.spec.openapi import iter_operations, resolved
 from generator.spec.validate import validate
 
+from .bounded_http import DEFAULT_MAX_RESPONSE_BYTES, Limits
+from .gates import read_baseline
+
 LOCATIONS = ("path", "query", "header", "cookie")
 
 
@@ -55,6 +58,22 @@ class Options:
     defaulted: frozenset[str] = frozenset()
     # Check a server whose secured operations we cannot pass (no token, or a refused one) anyway.
     allow_unauthenticated: bool = False
+    # --- untrusted-server bounds (conform-bounds) -----------------------------------------------
+    # Bytes of one response body, on the wire and decoded (`--max-response-bytes`).
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    # --- end of untrusted-server bounds ---------------------------------------------------------
+    # --- CI gates and sharding (conform-bounds) -------------------------------------------------
+    baseline: frozenset[str] | None = None  # the finding keys `--baseline FILE` holds
+    baseline_path: Path | None = None
+    write_baseline: Path | None = None  # `--write-baseline FILE`
+    fail_under: float | None = None  # `--fail-under PCT`, on the declared statuses exercised
+    shard: tuple[int, int] | None = None  # `--shard K/N`: (K, N), K counted from 1
+    # --- end of CI gates and sharding -----------------------------------------------------------
+
+    @property
+    def limits(self) -> Limits:
+        """What one request may cost: `max_response_bytes` of body, `request_timeout` in total."""
+        return Limits(max_bytes=self.max_response_bytes, seconds=self.request_timeout)
 
     @classmethod
     def build(
@@ -72,6 +91,11 @@ class Options:
         report_dir: Path | None = None,
         embedded: bool = False,
         allow_unauthenticated: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        baseline: Path | None = None,
+        write_baseline: Path | None = None,
+        fail_under: float | None = None,
+        shard: str | None = None,
     ) -> Options:
         """Raise UsageError for a bad value and ContractError for an unusable spec.
 
@@ -84,10 +108,15 @@ class Options:
             raise UsageError("--workers must be at least 1")
         if not request_timeout > 0:
             raise UsageError("--request-timeout must be a positive number of seconds")
+        if max_response_bytes < 1:
+            raise UsageError("--max-response-bytes must be at least 1")
         if seed is not None and not 0 <= seed < 2**63:
             raise UsageError("--seed must be a non-negative integer below 2**63")
         if report_dir is not None:
             ensure_writable(report_dir)
+        if fail_under is not None and not 0 <= fail_under <= 100:
+            raise UsageError("--fail-under must be a percentage from 0 to 100")
+        known = read_baseline(baseline) if baseline is not None else None
         chosen_seed = seed if seed is not None else secrets.randbits(32)
         loaded = load_spec(spec)
         validate(loaded)
@@ -107,6 +136,12 @@ class Options:
             embedded=embedded,
             defaulted=frozenset(pin.key for pin in defaults),
             allow_unauthenticated=allow_unauthenticated,
+            max_response_bytes=max_response_bytes,
+            baseline=known,
+            baseline_path=baseline,
+            write_baseline=write_baseline,
+            fail_under=fail_under,
+            shard=parse_shard(shard) if shard is not None else None,
         )
 
     def command(self) -> str:
@@ -123,10 +158,26 @@ class Options:
         parts += ["--request-timeout", f"{self.request_timeout:g}"]
         if self.allow_unauthenticated:
             parts.append("--allow-unauthenticated")
+        if self.max_response_bytes != DEFAULT_MAX_RESPONSE_BYTES:
+            parts += ["--max-response-bytes", str(self.max_response_bytes)]
+        if self.baseline_path is not None:
+            parts += ["--baseline", str(self.baseline_path)]
+        if self.fail_under is not None:
+            parts += ["--fail-under", f"{self.fail_under:g}"]
+        if self.shard is not None:
+            parts += ["--shard", f"{self.shard[0]}/{self.shard[1]}"]
         line = " ".join(shlex.quote(p) for p in parts)
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"
         return line
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` with 1 <= K <= N."""
+    k, sep, n = text.partition("/")
+    if not sep or not k.isdigit() or not n.isdigit() or not 1 <= int(k) <= int(n):
+        raise UsageError(f"--shard {text!r}: expected K/N with 1 <= K <= N, e.g. 2/4")
+    return int(k), int(n)
 
 
 def ensure_writable(folder: Path) -> None:

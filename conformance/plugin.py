@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .bounded_http import DEFAULT_MAX_RESPONSE_BYTES
+
 if TYPE_CHECKING:
     from .options import Options
     from .results import Finding, RunResult
@@ -49,6 +51,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--contract-allow-unauthenticated",
         action="store_true",
         help="check a server without a token it accepts (secured operations: 401 answers only)",
+    )
+    group.addoption(
+        "--contract-max-response-bytes",
+        type=int,
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        help="bytes of one response body, on the wire and decoded (default 8 MiB)",
     )
 
 
@@ -126,6 +134,7 @@ class ContractSuite(pytest.Collector):
                 request_timeout=option("contract_request_timeout"),
                 report_dir=Path(report) if report else None,
                 allow_unauthenticated=option("contract_allow_unauthenticated"),
+                max_response_bytes=option("contract_max_response_bytes"),
             )
             ensure_usable(options)
         except ContractError as exc:

@@ -14,6 +14,7 @@ import requests
 from generator.spec.config import TOKEN_VARIABLE
 from generator.spec.openapi import iter_operations
 
+from .bounded_http import Limits, UnreadableResponse, bounded_session
 from .credentials import security_of
 
 PREFLIGHT_CONNECT_TIMEOUT = 3.0
@@ -24,19 +25,21 @@ class Unusable(Exception):
     """The server cannot be checked at all (it is unreachable, or the URL is not a base URL)."""
 
 
-def preflight(url: str) -> None:
+def preflight(url: str, limits: Limits) -> None:
     """Raise Unusable, in one line, when `url` cannot serve as a base URL or does not answer."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Unusable(f"--url {url!r}: expected an http:// or https:// URL with a host")
     try:
-        with requests.Session() as session:
+        with bounded_session(preflight_limits(limits)) as session:
             session.trust_env = False
             session.get(
                 url,
                 timeout=(PREFLIGHT_CONNECT_TIMEOUT, PREFLIGHT_READ_TIMEOUT),
                 allow_redirects=False,
             )
+    except UnreadableResponse:
+        return  # it answered; what it answers is the run's business
     except requests.Timeout:
         raise Unusable(
             f"{url} is not answering (no response within {PREFLIGHT_READ_TIMEOUT:g} s)"
@@ -63,8 +66,17 @@ def connection_reason(exc: BaseException) -> str:
     return "connection failed"
 
 
+def preflight_limits(limits: Limits) -> Limits:
+    """The run's byte limit; the preflight's own time limit, connecting and reading."""
+    return Limits(limits.max_bytes, PREFLIGHT_CONNECT_TIMEOUT + PREFLIGHT_READ_TIMEOUT)
+
+
 def check_credentials(
-    document: Mapping[str, Any], url: str, token: str | None, headers: Mapping[str, str]
+    document: Mapping[str, Any],
+    url: str,
+    token: str | None,
+    headers: Mapping[str, str],
+    limits: Limits,
 ) -> None:
     """Raise Unusable when the secured operations cannot be passed: no token, or a refused one.
 
@@ -89,7 +101,7 @@ def check_credentials(
     if probe is None:
         return
     try:
-        with requests.Session() as session:
+        with bounded_session(preflight_limits(limits)) as session:
             session.trust_env = False
             answer = session.get(
                 url + probe.path,

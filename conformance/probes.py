@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from .bounded_http import Limits, bounded_session
 from .checks import CHECKS, declared_methods
 from .credentials import auth_probes, security_of
 from .schemathesis_api import (
@@ -135,9 +136,9 @@ def send(session: requests.Session, request: SentRequest, timeout: float) -> req
 
 
 def run(
-    planned: list[tuple[str, Candidate, SentRequest]], timeout: float
+    planned: list[tuple[str, Candidate, SentRequest]], timeout: float, limits: Limits
 ) -> Iterator[ProbeOutcome]:
-    with requests.Session() as session:
+    with bounded_session(limits) as session:
         # Only what the probe sets: no proxies or netrc credentials from the environment.
         session.trust_env = False
         for kind, candidate, request in planned:

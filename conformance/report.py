@@ -8,10 +8,12 @@ Pure functions of the result (which is already redacted); only `write_reports` t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET  # noqa: S405 - we only write XML, never parse it
 
+from .gates import stable_key
 from .results import UNTESTED_REASON, Finding, RunResult
 
 
@@ -65,6 +67,27 @@ def describe_untested(labels: list[str], limit: int | None = None) -> str:
     )
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md_text(text: str) -> str:
+    """`text` (already printable) as literal Markdown inline text: specials escaped, one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+def md_code(text: str) -> str:
+    """`text` as a code span, or as escaped text where a backtick would end the span."""
+    one_line = " ".join(text.splitlines())
+    return md_text(one_line) if "`" in one_line else f"`{one_line}`"
+
+
+def fenced(text: str, info: str = "") -> list[str]:
+    """`text` in a fenced block no line of it can close: the fence outruns its longest `~` run."""
+    longest = max((len(run) for run in re.findall(r"~+", text)), default=0)
+    fence = "~" * max(3, longest + 1)
+    return [fence + info, text, fence]
+
+
 def render_markdown(result: RunResult) -> str:
     target = result.base_url + " (embedded reference)" if result.embedded else result.base_url
     count = len(result.findings)
@@ -87,6 +110,7 @@ def render_markdown(result: RunResult) -> str:
         f"| reproduce | `{result.command}` |",
         f"| requests | {result.requests} in {result.duration:.1f} s |",
         f"| phases | {describe_phases(result)} |",
+        f"| score | {result.score().text()} |",
         f"| pinned | {', '.join(f'`{pin}`' for pin in result.pins) or 'nothing'} |",
         f"| max examples | {result.max_examples} per operation and phase |",
         f"| request timeout | {result.request_timeout:g} s |",
@@ -111,34 +135,32 @@ def render_markdown(result: RunResult) -> str:
         lines += _markdown_finding(number, finding, result.seed)
     if result.errors or result.notes:
         lines += ["", "## Errors and notes", ""]
-        lines += [f"- error: {e}" for e in result.errors]
-        lines += [f"- note: {n}" for n in result.notes]
+        lines += [f"- error: {md_text(e)}" for e in result.errors]
+        lines += [f"- note: {md_text(n)}" for n in result.notes]
     return "\n".join(lines) + "\n"
 
 
 def _markdown_finding(number: int, finding: Finding, seed: int) -> list[str]:
     times = f"seen {finding.occurrences}×" if finding.occurrences > 1 else "seen once"
     lines = [
-        f"### {number}. `{finding.check}`: {finding.title}",
+        f"### {number}. `{finding.check}`: {md_text(finding.title)}",
         "",
         f"- operation: `{finding.operation}`",
         f"- severity: {finding.severity} · {times} · phase: {finding.phase} · code {finding.code}"
         f" (`contract explain {finding.code}`)"
         f" · seed {seed}",
         "",
-        "~~~",
-        finding.message,
-        "~~~",
+        *fenced(finding.message),
     ]
     exchange = finding.exchange
     if exchange is not None:
-        lines += ["", "Reproduce:", "", "~~~sh", exchange.curl(), "~~~"]
+        lines += ["", "Reproduce:", "", *fenced(exchange.curl(), "sh")]
         if exchange.status is None:
             lines += ["", "Response: none."]
         else:
-            content_type = exchange.content_type() or "no Content-Type"
-            lines += ["", f"Response: `{exchange.status}` `{content_type}`", "", "~~~"]
-            lines += [exchange.excerpt() or "(empty body)", "~~~"]
+            content_type = md_code(exchange.content_type() or "no Content-Type")
+            lines += ["", f"Response: `{exchange.status}` {content_type}", ""]
+            lines += fenced(exchange.excerpt() or "(empty body)")
     lines.append("")
     return lines
 
@@ -152,6 +174,10 @@ def render_json(result: RunResult) -> str:
         "exit_code": result.exit_code,
         "not_tested": result.blocked,
         "untested_operations": result.untested(),
+        "score": result.score().as_json(),
+        "new_findings": len(result.new_findings),
+        "gate_failures": result.gate_failures,
+        "shard": result.shard,
         "seed": result.seed,
         "pinned": list(result.pins),
         "reproduce": result.command,
@@ -192,6 +218,8 @@ def _json_finding(finding: Finding) -> dict[str, Any]:
         "key": finding.key,
         "phase": finding.phase,
         "occurrences": finding.occurrences,
+        "known": finding.known,
+        "stable_key": stable_key(finding),
     }
     exchange = finding.exchange
     if exchange is not None:
@@ -207,6 +235,7 @@ def _json_finding(finding: Finding) -> dict[str, Any]:
                 "size": exchange.response_size,
             }
         )
+        data["exchange"] = exchange.as_json()
     return data
 
 
@@ -217,7 +246,10 @@ def render_junit(result: RunResult) -> str:
         "testsuite",
         name="contract conform",
         tests=str(len(result.coverage) * len(result.checks)),
-        failures=str(len(grouped)),
+        failures=str(
+            sum(1 for found in grouped.values() if any(not f.known for f in found))
+            + len(result.gate_failures)
+        ),
         errors=str(len(result.errors)),
         time=f"{result.duration:.3f}",
     )
@@ -237,7 +269,10 @@ def render_junit(result: RunResult) -> str:
             found = grouped.get((operation, check), [])
             if not found and (result.blocked or operation in untested):
                 ET.SubElement(case, "skipped", message=f"not tested: {skipped}")
-            for finding in found:
+            new = [finding for finding in found if not finding.known]
+            if found and not new:
+                ET.SubElement(case, "skipped", message="known findings only (in the baseline)")
+            for finding in new:
                 failure = ET.SubElement(case, "failure", message=finding.title, type=finding.code)
                 details = [
                     finding.message,
@@ -251,6 +286,13 @@ def render_junit(result: RunResult) -> str:
     for error in result.errors:
         ET.SubElement(
             ET.SubElement(suite, "testcase", classname="run", name="error"), "error", message=error
+        )
+    for gate in result.gate_failures:
+        ET.SubElement(
+            ET.SubElement(suite, "testcase", classname="run", name="gate"),
+            "failure",
+            message=gate,
+            type="gate",
         )
     root = ET.Element("testsuites")
     root.append(suite)

@@ -10,7 +10,10 @@ import base64
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
+
+from generator.terminal.text import printable
 
 TOKEN_PLACEHOLDER = "${CONTRACT_TOKEN}"  # noqa: S105 - a shell variable name
 EXCERPT_BYTES = 600
@@ -40,9 +43,10 @@ class Redactor:
         self.forms = sorted({*forms[:1], *derived}, key=len, reverse=True)
 
     def text(self, value: str) -> str:
+        """`value` without the secret, and printable (see `printable`)."""
         for form in self.forms:
             value = value.replace(form, TOKEN_PLACEHOLDER)
-        return value
+        return printable(value)
 
     def data(self, value: bytes) -> bytes:
         for form in self.forms:
@@ -102,18 +106,47 @@ class Exchange:
         for name, value in self.request_headers:
             parts += ["-H", _quote(f"{name}: {value}")]
         if self.request_body is not None:
-            try:
-                parts += ["--data-binary", _quote(self.request_body.decode("utf-8"))]
-            except UnicodeDecodeError:
+            text = _printable_utf8(self.request_body)
+            if text is None:  # binary, or text a terminal should not get raw
                 encoded = base64.b64encode(self.request_body).decode("ascii")
                 return " ".join(parts) + f" --data-binary @<(echo {encoded} | base64 -d)"
+            parts += ["--data-binary", _quote(text)]
         return " ".join(parts)
 
     def excerpt(self, limit: int = EXCERPT_BYTES) -> str:
         body = self.response_excerpt[:limit]
-        text = body.decode("utf-8", errors="replace")
+        text = printable(body.decode("utf-8", errors="replace"))
         more = self.response_size - len(body)
         return text + (f"… ({more} more bytes)" if more > 0 else "")
+
+    def as_json(self) -> dict[str, Any]:
+        """Everything `from_json` needs to rebuild it (`contract report merge` does)."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "request_headers": [list(pair) for pair in self.request_headers],
+            "request_body_base64": _b64(self.request_body),
+            "status": self.status,
+            "response_headers": [list(pair) for pair in self.response_headers],
+            "response_excerpt_base64": _b64(self.response_excerpt),
+            "response_size": self.response_size,
+            "elapsed": self.elapsed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Exchange:
+        """Raise KeyError, TypeError or ValueError for data `as_json` did not write."""
+        return cls(
+            method=str(data["method"]),
+            url=str(data["url"]),
+            request_headers=tuple((str(k), str(v)) for k, v in data["request_headers"]),
+            request_body=_unb64(data["request_body_base64"]),
+            status=None if data["status"] is None else int(data["status"]),
+            response_headers=tuple((str(k), str(v)) for k, v in data["response_headers"]),
+            response_excerpt=_unb64(data["response_excerpt_base64"]) or b"",
+            response_size=int(data["response_size"]),
+            elapsed=None if data["elapsed"] is None else float(data["elapsed"]),
+        )
 
     def content_type(self) -> str | None:
         for name, value in self.response_headers:
@@ -125,6 +158,22 @@ class Exchange:
 def requote(words: list[str]) -> str:
     """A command line from its words, quoted as `Exchange.curl` quotes (the token expands)."""
     return " ".join(_quote(word) for word in words)
+
+
+def _b64(data: bytes | None) -> str | None:
+    return None if data is None else base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: object) -> bytes | None:
+    return None if text is None else base64.b64decode(str(text), validate=True)
+
+
+def _printable_utf8(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if printable(text) == text else None
 
 
 def _quote(value: str) -> str:
@@ -150,10 +199,61 @@ class Finding:
     phase: str
     exchange: Exchange | None
     occurrences: int = 1
+    known: bool = False  # the --baseline holds it: reported, but it does not fail the run
 
     @property
     def identity(self) -> tuple[str, str, str, str]:
         return (self.operation, self.check, self.code, self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.part / self.whole if self.whole else 100.0
+
+    def text(self) -> str:
+        return f"{self.part}/{self.whole} ({self.percent:.1f}%)"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"count": self.part, "of": self.whole, "percent": round(self.percent, 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """How much of the contract a run showed conformant: declared statuses exercised / declared
+    (each operation's declared status keys, `default` aside, that some response answered), and
+    operations passing every check / operations (tested, a declared 2xx answered, no finding)."""
+
+    statuses: Ratio  # declared statuses exercised / declared
+    operations: Ratio  # operations passing every check / operations
+
+    def text(self) -> str:
+        return (
+            f"declared statuses exercised {self.statuses.text()} · "
+            f"operations passing every check {self.operations.text()}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "declared_statuses_exercised": self.statuses.as_json(),
+            "operations_passing_every_check": self.operations.as_json(),
+        }
+
+
+def score_of(result: RunResult) -> Score:
+    declared = exercised = 0
+    for row in result.coverage.values():
+        keys = [key for key in row.declared if key != "default"]
+        declared += len(keys)
+        exercised += sum(1 for key in keys if row.seen.get(key))
+    failing = {finding.operation for finding in result.findings}
+    untested = set(result.untested())
+    passing = [label for label in result.coverage if label not in failing | untested]
+    return Score(Ratio(exercised, declared), Ratio(len(passing), len(result.coverage)))
 
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -212,12 +312,20 @@ class RunResult:
     pins: tuple[str, ...] = ()  # LOCATION.NAME=VALUE, the user's and the server's defaults
     # Why nothing this run saw can be trusted (the token refused, a wrong base URL): exit 2.
     blocked: str | None = None
+    shard: str | None = None  # `K/N` when the run checked one shard of the operations
+    # CI gates the run did not pass (`--fail-under`): exit 1.
+    gate_failures: list[str] = field(default_factory=list)
+
+    @property
+    def new_findings(self) -> list[Finding]:
+        """The findings a `--baseline` does not hold (all of them without one)."""
+        return [finding for finding in self.findings if not finding.known]
 
     @property
     def exit_code(self) -> int:
         if self.blocked:
             return 2
-        if self.findings:
+        if self.new_findings or self.gate_failures:
             return 1
         return 2 if self.errors else 0
 
@@ -225,9 +333,16 @@ class RunResult:
     def verdict(self) -> str:
         if self.blocked:
             return "NOT TESTED"
-        if self.findings:
+        if self.new_findings:
             return "NOT CONFORMANT"
-        return "INCOMPLETE" if self.errors else "CONFORMANT"
+        if self.gate_failures:
+            return "UNDER THE BAR"
+        if self.errors:
+            return "INCOMPLETE"
+        return "NO NEW FINDINGS" if self.findings else "CONFORMANT"
+
+    def score(self) -> Score:
+        return score_of(self)
 
     def untested(self) -> list[str]:
         """Operations that never answered a declared 2xx: whatever they passed, it was not much."""

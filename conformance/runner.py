@@ -27,6 +27,7 @@ import copy
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from generator.spec.config import TOKEN_VARIABLE
 from generator.spec.errors import EXIT_UNUSABLE, UsageError
@@ -39,7 +40,8 @@ from . import probes
 from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
-from .failures import RequestTimedOut
+from .failures import RequestTimedOut, ResponseRefused
+from .gates import apply_gates, render_baseline
 from .options import Options, Pin
 from .preflight import Unusable, check_credentials, preflight
 from .report import write_reports
@@ -70,6 +72,7 @@ def run_conformance(options: Options) -> int:
         return _fail(str(exc))
     finally:
         progress.close()
+    apply_gates(result, baseline=options.baseline, fail_under=options.fail_under)
     print(render_summary(result, width=width_of(sys.stdout), colour=wants_colour(sys.stdout)))
     if result.blocked:
         say(f"contract conform: {result.blocked}", style="red")
@@ -79,6 +82,12 @@ def run_conformance(options: Options) -> int:
         except OSError as exc:
             return _fail(f"cannot write reports to {options.report_dir}: {exc.strerror or exc}")
         print(f"reports in {options.report_dir}: {', '.join(p.name for p in written)}")
+    if options.write_baseline is not None and not result.blocked:
+        try:
+            options.write_baseline.write_text(render_baseline(result), encoding="utf-8")
+        except OSError as exc:
+            return _fail(f"cannot write {options.write_baseline}: {exc.strerror or exc}")
+        print(f"baseline: {options.write_baseline} ({len(result.findings)} findings)")
     return result.exit_code
 
 
@@ -94,11 +103,11 @@ def check_server(options: Options, *, progress: Progress | None = None) -> RunRe
 
 def ensure_usable(options: Options) -> None:
     """Raise Unusable, before any test, for no server at the URL or a missing or refused token."""
-    preflight(options.url)
+    preflight(options.url, options.limits)
     if not options.allow_unauthenticated:
         document = options.spec.document
         headers = credential_headers(document, options.token)
-        check_credentials(document, options.url, options.token, headers)
+        check_credentials(document, options.url, options.token, headers, options.limits)
 
 
 def _fail(message: str) -> int:
@@ -116,16 +125,27 @@ def conform(options: Options, progress: Progress) -> RunResult:
     try:
         for free_values in passes:
             settings = schemathesis_config(
-                options, headers, checks=CHECK_NAMES, free_values=free_values
+                options,
+                headers,
+                checks=CHECK_NAMES,
+                free_values=free_values,
+                # A shard holds only some ends of the links: stateful tests need them all.
+                stateful=options.shard is None,
             )
             schemas.append(load_schema(copy.deepcopy(document), settings))
     except SchemaRejected as exc:
         raise UsageError(
             f"{options.spec.path}: Schemathesis cannot use this document: {exc}"
         ) from None
+    chosen: list[str] | None = None
+    if options.shard is not None:
+        chosen = shard_of(schemas[0], *options.shard)
+        schemas[0] = schemas[0].include(name=chosen)
     if pins:
         # The free pass: only the operations whose values the pins changed.
         affected = pinned_operations(schemas[0], pins)
+        if chosen is not None:
+            affected = [label for label in affected if label in chosen]
         schemas[1:] = [schemas[1].include(name=affected)] if affected else []
     result = RunResult(
         spec=str(options.spec.path),
@@ -134,17 +154,18 @@ def conform(options: Options, progress: Progress) -> RunResult:
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
-        checks=(*CHECK_NAMES, RequestTimedOut.check),
+        checks=(*CHECK_NAMES, RequestTimedOut.check, ResponseRefused.check),
         embedded=options.embedded,
         command=options.command(),
         pins=tuple(pin.argument() for pin in pins),
+        shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None,
     )
     collector = Collector(result, Redactor(token), document, headers, progress)
     collector.prepare(schemas[0])
     started = time.monotonic()
     for number, schema in enumerate(schemas):
         collector.free_values = number > 0
-        for event in run_engine(schema):
+        for event in run_engine(schema, options.limits):
             collector.handle(event)
         if collector.server_gone:
             break
@@ -153,8 +174,10 @@ def conform(options: Options, progress: Progress) -> RunResult:
     else:
         planned = probes.plan(document, collector.candidates, token)
         progress.start_phase("probes", len(planned))
-        for outcome in probes.run(planned, options.request_timeout):
+        for outcome in probes.run(planned, options.request_timeout, options.limits):
             collector.probe(outcome)
+    if options.shard is not None and _has_links(document):
+        result.notes.append("stateful phase skipped: --shard splits the operations its links join")
     if token is None and any(
         security_of(document, ref.operation).required for ref in iter_operations(document)
     ):
@@ -195,6 +218,30 @@ def wrong_base_url(result: RunResult) -> str | None:
             f"wrong (a missing or extra path prefix?): --url {result.base_url}"
         )
     return None
+
+
+def _has_links(document: dict[str, Any]) -> bool:
+    return any(
+        isinstance(response, dict) and response.get("links")
+        for ref in iter_operations(document)
+        for response in (ref.operation.get("responses") or {}).values()
+    )
+
+
+def shard_of(schema: BaseSchema, k: int, n: int) -> list[str]:
+    """The labels of shard K of N: every Nth operation, by label order, from the Kth.
+
+    Label order does not depend on the document's layout, so every CI job computes the same
+    split; round-robin keeps the shards within one operation of each other in size.
+    """
+    labels = sorted(
+        operation.label
+        for operation in schema_operations(schema)
+        if not isinstance(operation, Exception)
+    )
+    if n > len(labels):
+        raise UsageError(f"--shard {k}/{n}: the document has only {len(labels)} operations")
+    return labels[k - 1 :: n]
 
 
 def pinned_operations(schema: BaseSchema, pins: Sequence[Pin]) -> list[str]:

@@ -11,6 +11,7 @@ fields of engine events and recorded requests, and so on.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,10 +25,13 @@ from schemathesis.core.errors import InvalidSchema, LoaderError
 from schemathesis.core.failures import AcceptedNegativeData, Failure, MalformedJson, Severity
 from schemathesis.core.jsonschema import get_type, make_validator
 from schemathesis.engine import StopReason, events, from_schema
+from schemathesis.engine import context as engine_context
 from schemathesis.engine.recorder import Interaction, Request, ScenarioRecorder
 from schemathesis.generation.meta import REQUEST_SHAPE_PROBES, coverage_scenario
 from schemathesis.specs.openapi.checks import negative_data_rejection
 from schemathesis.specs.openapi.utils import coerce_wire_string
+
+from .bounded_http import Limits, bounded_session
 
 if TYPE_CHECKING:
     from .options import Options
@@ -98,6 +102,7 @@ def schemathesis_config(
     *,
     checks: Sequence[str],
     free_values: bool = False,
+    stateful: bool = True,
 ) -> dict[str, Any]:
     """Settings for one engine pass; the free-values pass has no pins and no stateful phase."""
     return {
@@ -122,7 +127,10 @@ def schemathesis_config(
             "coverage": {"enabled": True},
             "fuzzing": {"enabled": True},
             # Only the links the contract declares; no inferred ones.
-            "stateful": {"enabled": not free_values, "inference": {"algorithms": []}},
+            "stateful": {
+                "enabled": stateful and not free_values,
+                "inference": {"algorithms": []},
+            },
         },
         "parameters": {} if free_values else {p.key: p.value for p in options.pins},
     }
@@ -142,9 +150,27 @@ def load_schema(document: dict[str, Any], settings: dict[str, Any]) -> BaseSchem
         raise SchemaRejected(text.splitlines()[0] if text else type(exc).__name__) from None
 
 
-def run_engine(schema: BaseSchema) -> Iterator[events.EngineEvent]:
-    """Every enabled phase against the schema's base URL, as the engine's events."""
-    return iter(from_schema(schema).execute())
+def run_engine(schema: BaseSchema, limits: Limits) -> Iterator[events.EngineEvent]:
+    """Every enabled phase against the schema's base URL, as the engine's events, with every
+    request the engine sends bounded by `limits` (bytes per response, time per request)."""
+    with _bounded_engine_sessions(limits):
+        yield from from_schema(schema).execute()
+
+
+@contextmanager
+def _bounded_engine_sessions(limits: Limits) -> Iterator[None]:
+    """The engine builds each worker's session with `engine.context.make_session` (its probes
+    too, by that module attribute): while the engine runs, that function mounts our adapter."""
+    original = engine_context.make_session
+
+    def make_session(config: Any, *, operation: Any = None) -> requests.Session:
+        return bounded_session(limits, original(config, operation=operation))
+
+    engine_context.make_session = make_session
+    try:
+        yield
+    finally:
+        engine_context.make_session = original
 
 
 def schema_operations(schema: BaseSchema) -> Iterator[Operation | Exception]:

@@ -37,6 +37,9 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     )
     if result.pins:
         yield Text(printable(f"pinned: {', '.join(result.pins)}"))
+    if result.shard:
+        yield Text(f"shard: {result.shard} (of the operations, sorted)")
+    yield Text(f"score: {result.score().text()}")
     yield Text("")
     yield Text("Coverage: responses seen per declared status")
     yield from _matrix(result, width)
@@ -52,6 +55,8 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
         yield _findings(result)
     for error in result.errors:
         yield Text(printable(f"error: {error}"), style="red")
+    for gate in result.gate_failures:
+        yield Text(printable(f"gate: {gate}"), style="red")
     for note in result.notes:
         yield Text(printable(f"note: {note}"))
     untested = result.untested()
@@ -63,6 +68,9 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     yield Text("")
     count = len(result.findings)
     verdict = f"{result.verdict}: {count} finding{'' if count == 1 else 's'}"
+    known = count - len(result.new_findings)
+    if known:
+        verdict += f" ({known} known, {count - known} new)"
     if result.errors:
         verdict += f", {len(result.errors)} error{'' if len(result.errors) == 1 else 's'}"
     if untested and not result.blocked:
@@ -129,6 +137,7 @@ def _findings(result: RunResult) -> RenderableType:
     table.add_column("finding", overflow="fold")
     for finding in result.sorted_findings():
         times = f" (×{finding.occurrences})" if finding.occurrences > 1 else ""
+        times += " (known: in the baseline)" if finding.known else ""
         first = headline(finding.message)
         table.add_row(
             finding.code,

@@ -191,6 +191,11 @@ def _conform(args: argparse.Namespace) -> int:
                     request_timeout=args.request_timeout,
                     report_dir=Path(args.report) if args.report else None,
                     allow_unauthenticated=args.allow_unauthenticated,
+                    max_response_bytes=args.max_response_bytes,
+                    baseline=args.baseline,
+                    write_baseline=args.write_baseline,
+                    fail_under=args.fail_under,
+                    shard=args.shard,
                     **embedded,
                 )
             )
@@ -231,6 +236,19 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         print(render_explanation(lookup(args.code), width=width, colour=colour))
     return EXIT_OK
+
+
+def _report_merge(args: argparse.Namespace) -> int:
+    from conformance.merge import merge_folders
+    from conformance.summary import render_summary
+    from generator.terminal.console import wants_colour, width_of
+
+    merged = merge_folders(
+        [Path(folder) for folder in args.folders], Path(args.out), fail_under=args.fail_under
+    )
+    print(render_summary(merged, width=width_of(sys.stdout), colour=wants_colour(sys.stdout)))
+    print(f"reports in {args.out}")
+    return merged.exit_code
 
 
 def _spec_path(args: argparse.Namespace) -> Path:
@@ -371,6 +389,39 @@ def build_parser() -> argparse.ArgumentParser:
         "only for their 401 answers (by default such a run is exit 2, nothing past "
         "authentication having been tested)",
     )
+    # Untrusted-server bounds (conform-bounds).
+    conform.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=8 * 1024 * 1024,
+        metavar="N",
+        help="bytes of one response body, on the wire and decoded, past which the response is "
+        "a finding (default 8 MiB)",
+    )
+    # CI gates and sharding (conform-bounds).
+    conform.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="fail only on findings this baseline (from --write-baseline) does not hold",
+    )
+    conform.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="write the stable keys of this run's findings to FILE",
+    )
+    conform.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when fewer than PCT percent of the declared statuses were exercised",
+    )
+    conform.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="check only shard K of N of the operations (merge with `contract report merge`)",
+    )
     conform.set_defaults(handler=_conform)
 
     explain = commands.add_parser(
@@ -382,6 +433,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("code", nargs="?", metavar="CODE", help="a finding code, e.g. CT103")
     explain.set_defaults(handler=_explain)
+    report = commands.add_parser("report", help="work with conformance report folders")
+    reports = report.add_subparsers(
+        dest="report_command",
+        required=True,
+        metavar="SUBCOMMAND",
+        parser_class=_parser_with(common),
+    )
+    merge = reports.add_parser(
+        "merge",
+        help="one report from the report folders of sharded runs",
+        description="Merge the report folders of `contract conform --shard K/N --report DIR` runs "
+        "into one (the coverage matrix and findings of the whole API). Exit 0 conformant, "
+        "1 findings (or under --fail-under), 2 unreadable folders or shards missing.",
+    )
+    merge.add_argument("folders", nargs="+", metavar="DIR", help="report folders to merge")
+    merge.add_argument("--out", required=True, metavar="DIR", help="write the merged report here")
+    merge.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="PCT",
+        help="exit 1 when fewer than PCT percent of the declared statuses were exercised",
+    )
+    merge.set_defaults(handler=_report_merge)
     return parser
 
 

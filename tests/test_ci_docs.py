@@ -71,3 +71,26 @@ def test_make_test_runs_the_contract_checks(target: str) -> None:
     assert prerequisites is not None
     assert target in prerequisites.group(1).split()
     assert "contract diff git:HEAD:spec/agentos.yaml spec/agentos.yaml" in makefile
+
+
+def test_the_workflow_and_the_doc_show_the_conformance_gates() -> None:
+    workflow = _load("contract-ci.yml")
+    steps = workflow["jobs"]["contract"]["steps"]
+    conform = next(step["run"] for step in steps if "contract conform" in step.get("run", ""))
+    for flag in ("--baseline", "--fail-under"):
+        assert flag in conform, flag
+    text = (DOCS / "ci.md").read_text(encoding="utf-8")
+    for flag in ("--baseline FILE", "--write-baseline FILE", "--fail-under PCT", "stable_key"):
+        assert flag in text, flag
+
+
+def test_the_workflow_shards_the_conformance_run_and_merges_the_reports() -> None:
+    jobs = _load("contract-ci.yml")["jobs"]
+    shards = jobs["conform-shards"]
+    assert shards["strategy"]["matrix"]["shard"] == [1, 2, 3, 4]
+    scripts = "\n".join(step.get("run", "") for step in shards["steps"])
+    assert "--shard ${{ matrix.shard }}/4" in scripts
+    merge = "\n".join(step.get("run", "") for step in jobs["conform-merge"]["steps"])
+    assert "contract report merge" in merge
+    assert all(f"conformance-report-{k}" in merge for k in range(1, 5))
+    assert jobs["conform-merge"]["needs"] == "conform-shards"

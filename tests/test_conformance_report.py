@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 CANCEL = "POST /workflows/{workflow_id}/runs/{run_id}/cancel"
 OPERATIONS = ("GET /workflows", "POST /workflows/{workflow_id}/runs", CANCEL)
-CHECKS = 8
+CHECKS = 9  # the registered checks, request_timeout and response_limits
 
 
 @pytest.fixture(scope="module")

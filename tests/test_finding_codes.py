@@ -24,8 +24,8 @@ def test_codes_are_unique_and_name_a_registered_check() -> None:
     codes = [cls.code for cls in classes]
     assert len(codes) == len(set(codes))
     assert all(re.fullmatch(r"CT1\d\d", code) for code in codes), codes
-    # A timeout is found by the runner, not by a registered check.
-    assert {cls.check for cls in classes} == {*CHECK_NAMES, "request_timeout"}
+    # A timeout and a refused response are found by the runner, not by a registered check.
+    assert {cls.check for cls in classes} == {*CHECK_NAMES, "request_timeout", "response_limits"}
 
 
 def test_every_code_is_documented_in_the_readme_with_its_check() -> None:

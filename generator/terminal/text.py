@@ -15,13 +15,23 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-# C0 controls but tab and newline, DEL, and C1 controls: ESC among them starts a terminal command.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# What comes from outside must not reach a terminal or a report raw: C0 controls but tab and
+# newline, DEL and C1 controls (ESC among them starts a terminal command), bidirectional overrides,
+# lone surrogates and the XML non-characters.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
 
 
 def printable(text: str) -> str:
-    """`text` with every control character written as an escape (`\\x1b`), never sent raw."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    """`text` with every character a terminal or an XML file must not get raw written as an
+    escape (`\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def render(renderables: Iterable[RenderableType], *, width: int, colour: bool = False) -> str:
