@@ -33,6 +33,7 @@ UPPER_BOUNDS: Final = {
     "exclusiveMaximum": "exclusive-maximum",
     "maxItems": "max-items",
     "maxProperties": "max-properties",
+    "maxContains": "max-contains",
 }
 LOWER_BOUNDS: Final = {
     "minLength": "min-length",
@@ -40,6 +41,7 @@ LOWER_BOUNDS: Final = {
     "exclusiveMinimum": "exclusive-minimum",
     "minItems": "min-items",
     "minProperties": "min-properties",
+    "minContains": "min-contains",
 }
 # Keywords that restrict values without an order: a change that is neither stricter nor looser
 # is `<name>-changed`.
@@ -50,6 +52,32 @@ OTHER_CONSTRAINTS: Final = {
     "uniqueItems": "unique-items",
 }
 CHANGEABLE: Final = ("pattern", "format", "multiple-of")
+# JSON Schema 2020-12 keywords that hold a schema (or schemas, by name or position) every value
+# must also satisfy: present, they restrict; absent, they do not. Both present, the schemas inside
+# are compared like any other. By the name their rule ids use.
+SUBSCHEMA_KEYWORDS: Final = {
+    "contains": "contains",
+    "then": "then",
+    "else": "else",
+    "propertyNames": "property-names",
+    "unevaluatedItems": "unevaluated-items",
+    "unevaluatedProperties": "unevaluated-properties",
+    "contentSchema": "content-schema",
+}
+# The same, one schema per key: per property name, per pattern, per position.
+KEYED_SUBSCHEMA_KEYWORDS: Final = {
+    "dependentSchemas": "dependent-schema",
+    "patternProperties": "pattern-property",
+    "prefixItems": "prefix-item",
+}
+# Keywords whose change cannot be ordered: added restricts, removed relaxes, any other change is
+# `-changed` (a new condition, another encoding of the string, an inverted schema).
+OPAQUE_KEYWORDS: Final = {
+    "if": "if",
+    "not": "not",
+    "contentEncoding": "content-encoding",
+    "contentMediaType": "content-media-type",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +142,20 @@ def _schema_aspects() -> tuple[SchemaAspect, ...]:
         aspects.append((f"{name}-relaxed", n, b, f"{name} became looser"))
     for name in CHANGEABLE:
         aspects.append((f"{name}-changed", b, b, f"{name} changed, neither stricter nor looser"))
+    subschemas = [*SUBSCHEMA_KEYWORDS.values(), *KEYED_SUBSCHEMA_KEYWORDS.values()]
+    for name in [*subschemas, *OPAQUE_KEYWORDS.values()]:
+        aspects.append((f"{name}-added", b, n, f"{name} added: values must also satisfy it"))
+        aspects.append((f"{name}-removed", n, b, f"{name} removed: values need not satisfy it"))
+    for name in OPAQUE_KEYWORDS.values():
+        aspects.append((f"{name}-changed", b, b, f"{name} changed; old values may not fit"))
+    aspects += [
+        ("dependent-required-added", b, n, "a property now requires others beside it"),
+        ("dependent-required-removed", n, b, "a property no longer requires others beside it"),
+        ("discriminator-added", n, n, "a discriminator was added (an annotation)"),
+        ("discriminator-removed", n, n, "a discriminator was removed (an annotation)"),
+        ("discriminator-changed", n, n, "the discriminator's property or mapping changed"),
+        ("wrapped-in-one-of", b, None, "wrapped into a oneOf whose alternatives overlap"),
+    ]
     return tuple(aspects)
 
 
@@ -147,6 +189,8 @@ def _build() -> dict[str, Rule]:
     add("documentation-changed", n, "summary, description, title, examples or tags changed")
     add("extension-changed", n, "an x- extension changed")
     add("unclassified-change", b, "a change the rules cannot judge; review it by hand")
+    add("webhook-added", n, "a new webhook operation")
+    add("webhook-removed", b, "a webhook operation was removed; subscribers no longer get it")
     # Parameters.
     add("request-parameter-added-required", b, "a new required parameter")
     add("request-parameter-added-optional", n, "a new optional parameter")
@@ -156,6 +200,11 @@ def _build() -> dict[str, Rule]:
     add("request-parameter-location-changed", b, "a parameter moved (e.g. query → header)")
     add("request-path-parameter-renamed", n, "a path parameter was renamed (URLs are unchanged)")
     add("request-parameter-serialization-changed", b, "style, explode or allowReserved changed")
+    add(
+        "request-parameter-type-generalized",
+        n,
+        "a form-style query value became an array of strings (one value is a one-item array)",
+    )
     # Request bodies.
     add("request-body-added-required", b, "a new required request body")
     add("request-body-added-optional", n, "a new optional request body")

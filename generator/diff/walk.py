@@ -120,9 +120,25 @@ class _Walk:
                 change = what_changed(key, old_root.get(key), new_root.get(key))
                 self.report.emit("documentation-changed", "", key, f"/{key}", change)
         handled = {"openapi", "info", "tags", "externalDocs", "security", "paths", "components"}
-        self.report.leftovers(old, new, "", "document", handled)
+        self.report.leftovers(old, new, "", "document", handled | {"webhooks"})
         self.paths(old, new)
+        self.webhooks(old, new)
         self.components(old, new)
+
+    def webhooks(self, old: Side, new: Side) -> None:
+        """OpenAPI 3.1 webhooks: path items by name, compared as oasdiff does, like operations.
+
+        The rules keep their reading (the request is what the caller sends): the provider's
+        sender and the subscriber's receiver are both built from the contract, and oasdiff,
+        whose suite this follows, judges webhook operations the same way.
+        """
+        old_hooks, new_hooks = old.child("webhooks"), new.child("webhooks")
+        for name in sorted(set(old_hooks.mapping) | set(new_hooks.mapping)):
+            if name.startswith("x-"):
+                continue
+            old_item = _PathItem(f"webhook {name}", _item_side(old_hooks, name))
+            new_item = _PathItem(f"webhook {name}", _item_side(new_hooks, name))
+            self.path_item(old_item, new_item, "webhook-removed", "webhook-added")
 
     def components(self, old: Side, new: Side) -> None:
         old_components, new_components = old.child("components"), new.child("components")
@@ -176,13 +192,19 @@ class _Walk:
             else:
                 self.path_item(old_items[key], new_items[key])
 
-    def path_item(self, old: _PathItem, new: _PathItem) -> None:
+    def path_item(
+        self,
+        old: _PathItem,
+        new: _PathItem,
+        removed_rule: str = "api-removed",
+        added_rule: str = "api-added",
+    ) -> None:
         old_operations, new_operations = old.operations(), new.operations()
         for method in HTTP_METHODS:
             old_operation, new_operation = old_operations.get(method), new_operations.get(method)
             if old_operation is not None and new_operation is None:
                 self.report.emit(
-                    "api-removed",
+                    removed_rule,
                     old_operation.label,
                     "operation",
                     old_operation.side.pointer,
@@ -190,7 +212,7 @@ class _Walk:
                 )
             elif new_operation is not None and old_operation is None:
                 self.report.emit(
-                    "api-added",
+                    added_rule,
                     new_operation.label,
                     "operation",
                     new_operation.side.pointer,
@@ -265,6 +287,12 @@ class _Walk:
             for new_key in added:
                 new_param = new[new_key]
                 if new_key not in moved and new_param.node["name"] == old_name:
+                    if old_key[0] == new_key[0] == "path":
+                        # one side names a path parameter its template does not have (an
+                        # inconsistent document): the same parameter, not a move
+                        self.parameter(operation, old[old_key], new_param)
+                        moved.update((old_key, new_key))
+                        break
                     message = (
                         f'parameter "{old_name}" moved from {old_key[0]} '
                         f"to {new_key[0]}; clients still send it in the old place"
@@ -326,11 +354,19 @@ class _Walk:
             message = f"serialization {_style_text(old_style)} → {_style_text(new_style)}"
             rule = "request-parameter-serialization-changed"
             self.report.emit(rule, operation, label, new.pointer, message)
-        self.schemas.compare(
-            _parameter_schema(old),
-            _parameter_schema(new),
-            Place(operation, "request", "request-parameter", label),
-        )
+        if _generalized_to_array(old, new):
+            message = (
+                "type became an array of strings: a form-style query sends one value as "
+                "`name=value`, read now as a one-item array"
+            )
+            where = _parameter_schema(new).pointer
+            self.report.emit("request-parameter-type-generalized", operation, label, where, message)
+        else:
+            self.schemas.compare(
+                _parameter_schema(old),
+                _parameter_schema(new),
+                Place(operation, "request", "request-parameter", label),
+            )
         old_media = sorted(as_mapping(old_param.get("content")))
         new_media = sorted(as_mapping(new_param.get("content")))
         if old_media != new_media:
@@ -483,6 +519,12 @@ def _path_items(root: Side) -> dict[str, _PathItem]:
     return result
 
 
+def _item_side(items: Side, name: str) -> Side:
+    """A path item by name, its `$ref` followed; {} when there is none."""
+    item = items.resolved_child(name)
+    return Side(item.document, item.mapping, item.pointer)
+
+
 def _required(param: dict[str, Any]) -> bool:
     return param.get("in") == "path" or param.get("required") is True
 
@@ -500,6 +542,33 @@ def _parameter_schema(param: Side) -> Side:
         if isinstance(entry, dict) and "schema" in entry:
             return content.child(media_type).child("schema")
     return param.child("schema")
+
+
+_PLAIN_KEYS = frozenset({"type", "description", "title", "example", "examples"})
+
+
+def _generalized_to_array(old: Side, new: Side) -> bool:
+    """A form-style query or cookie scalar that became an unconstrained array of strings.
+
+    On the wire both are `name=value` (every value a string); an array of plain strings reads
+    any single value a client sent before as a one-item array, so nothing old is rejected.
+    """
+    if new.mapping.get("in") not in ("query", "cookie") or _serialization(new.mapping)[0] != "form":
+        return False
+    old_schema = _parameter_schema(old).resolved().mapping
+    new_schema = _parameter_schema(new).resolved().mapping
+    old_type = old_schema.get("type")
+    listed = old_type if isinstance(old_type, list) else ["object"]
+    old_types = {old_type} if isinstance(old_type, str) else {str(t) for t in listed}
+    if not old_types or old_types & {"array", "object"}:
+        return False
+    items = Side(new.document, new_schema.get("items"), "").resolved().mapping
+    return (
+        new_schema.get("type") == "array"
+        and set(new_schema) <= _PLAIN_KEYS | {"items"}
+        and items.get("type", "string") == "string"
+        and set(items) <= _PLAIN_KEYS
+    )
 
 
 def _serialization(param: dict[str, Any]) -> tuple[str, bool, bool, bool]:
