@@ -22,6 +22,7 @@ from generator.diff.rules import (
     REQUEST_SUBJECTS,
     RESPONSE_SUBJECTS,
     RULES,
+    WARN,
     Change,
     subject_rule,
 )
@@ -1057,7 +1058,7 @@ def _result() -> DiffResult:
 def test_json_output_is_a_list_of_classified_changes() -> None:
     data = json.loads(render_json(_result()))
     assert data["old"] == "old.yaml" and data["new"] == "new.yaml"
-    assert data["summary"] == {"breaking": 1, "non-breaking": 3}
+    assert data["summary"] == {"breaking": 1, "warn": 0, "non-breaking": 3}
     assert all(
         set(c) == {"id", "level", "operation", "location", "pointer", "message"}
         for c in data["changes"]
@@ -1106,6 +1107,46 @@ def test_text_output_has_one_block_per_change_and_a_summary() -> None:
     assert lines[1].startswith("BREAKING") and "[request-parameter-added-required]" in lines[1]
     assert lines[-1] == "summary: 1 breaking, 3 non-breaking"
     assert len(lines) == 2 + 3 * 4
+
+
+def _warned() -> DiffResult:
+    """One change of each level: a required parameter, a pattern replaced, a new path."""
+
+    def edit(doc: Doc) -> None:
+        get_op(doc)["parameters"].append(query("q", required=True))
+        item_input(doc)["properties"]["note"]["pattern"] = "^b"
+        doc["paths"]["/new"] = {"get": {"responses": {"200": {"description": "ok"}}}}
+
+    old = edited(lambda d: item_input(d)["properties"]["note"].update(pattern="^a"))
+    return DiffResult("old.yaml", "new.yaml", tuple(compare_documents(old, edited(edit))))
+
+
+def test_every_output_shows_the_warn_level_between_the_others() -> None:
+    result = _warned()
+    assert [c.level for c in result.changes] == [BREAKING, WARN, NON_BREAKING]
+    assert result.changes[1].id == "request-property-pattern-changed"
+    text = render_text(result).splitlines()
+    assert text[4].startswith("WARN ") and "[request-property-pattern-changed]" in text[4]
+    assert text[-1] == "summary: 1 breaking, 1 warn, 1 non-breaking"
+    data = json.loads(render_json(result))
+    assert data["summary"] == {"breaking": 1, "warn": 1, "non-breaking": 1}
+    assert data["changes"][1]["level"] == "warn"
+    markdown = render_markdown(result)
+    assert "**1 breaking**, 1 warn (the spec cannot tell), 1 non-breaking" in markdown
+    assert "| *warn* | `request-property-pattern-changed` |" in markdown
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "request-property-pattern-changed",
+        "response-body-pattern-changed",
+        "request-body-if-changed",
+        "response-property-discriminator-changed",
+    ],
+)
+def test_what_the_spec_cannot_tell_is_warn(rule: str) -> None:
+    assert RULES[rule].level == WARN
 
 
 def test_change_as_dict_round_trips() -> None:

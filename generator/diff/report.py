@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.diff.normalise import canonical
-from generator.diff.rules import BREAKING, RULES, Change
+from generator.diff.rules import LEVELS, RULES, Change
 from generator.diff.side import Side
 from generator.spec.openapi import HTTP_METHODS
 from generator.spec.pointers import escape_pointer
@@ -109,11 +109,11 @@ def _value(value: Any) -> str:
 
 
 def sort_key(change: Change) -> tuple[Any, ...]:
-    """Breaking first, then document-wide, then by path, method, location, pointer and rule."""
+    """Breaking first, then warn, then document-wide, then by path, method, location, pointer and rule."""
     method, _, path = change.operation.partition(" ")
     rank = HTTP_METHODS.index(method.lower()) if method.lower() in HTTP_METHODS else 99
     return (
-        0 if change.level == BREAKING else 1,
+        LEVELS.index(change.level),
         path,
         rank,
         change.location,

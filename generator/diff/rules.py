@@ -1,5 +1,7 @@
 """The classification rules of `contract diff`: one stable id per kind of change, one fixed level.
 
+Three levels, as oasdiff has: breaking (ERR), warn (WARN: whether it breaks a client cannot be
+told from the spec, e.g. one regular expression replaced by another) and non-breaking (INFO).
 A change is breaking when a client that worked against OLD can fail against NEW (or a server built
 for NEW can reject what such a client sends). The same schema change can be harmless in a request
 and breaking in a response, so schema rules exist once per *subject*:
@@ -17,9 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Level = Literal["breaking", "non-breaking"]
+Level = Literal["breaking", "warn", "non-breaking"]
 BREAKING: Final = "breaking"
+WARN: Final = "warn"
 NON_BREAKING: Final = "non-breaking"
+LEVELS: Final = (BREAKING, WARN, NON_BREAKING)  # most severe first
+# Which level `--fail-on` makes exit 1: anything at it or above.
+FAIL_ON: Final = {BREAKING: (BREAKING,), WARN: (BREAKING, WARN)}
 
 Direction = Literal["request", "response"]
 REQUEST_SUBJECTS: Final = ("request-parameter", "request-body", "request-property")
@@ -52,6 +58,9 @@ OTHER_CONSTRAINTS: Final = {
     "uniqueItems": "unique-items",
 }
 CHANGEABLE: Final = ("pattern", "format", "multiple-of")
+# Of those, a change whose effect the spec cannot tell: whether the new regular expression
+# matches every value the old one did is not decidable from the two documents.
+UNDECIDABLE: Final = ("pattern",)
 # JSON Schema 2020-12 keywords that hold a schema (or schemas, by name or position) every value
 # must also satisfy: present, they restrict; absent, they do not. Both present, the schemas inside
 # are compared like any other. By the name their rule ids use.
@@ -115,6 +124,7 @@ SchemaAspect = tuple[str, Level | None, Level | None, str]
 
 def _schema_aspects() -> tuple[SchemaAspect, ...]:
     b: Level = BREAKING
+    w: Level = WARN
     n: Level = NON_BREAKING
     aspects: list[SchemaAspect] = [
         ("type-changed", b, b, "the type changed"),
@@ -141,19 +151,24 @@ def _schema_aspects() -> tuple[SchemaAspect, ...]:
         aspects.append((f"{name}-tightened", b, n, f"{name} became stricter"))
         aspects.append((f"{name}-relaxed", n, b, f"{name} became looser"))
     for name in CHANGEABLE:
-        aspects.append((f"{name}-changed", b, b, f"{name} changed, neither stricter nor looser"))
+        level = w if name in UNDECIDABLE else b
+        summary = f"{name} changed, neither stricter nor looser"
+        aspects.append((f"{name}-changed", level, level, summary))
     subschemas = [*SUBSCHEMA_KEYWORDS.values(), *KEYED_SUBSCHEMA_KEYWORDS.values()]
     for name in [*subschemas, *OPAQUE_KEYWORDS.values()]:
         aspects.append((f"{name}-added", b, n, f"{name} added: values must also satisfy it"))
         aspects.append((f"{name}-removed", n, b, f"{name} removed: values need not satisfy it"))
-    for name in OPAQUE_KEYWORDS.values():
-        aspects.append((f"{name}-changed", b, b, f"{name} changed; old values may not fit"))
+    for keyword, name in OPAQUE_KEYWORDS.items():
+        if keyword == "if":  # another condition: which values meet it, the spec cannot tell
+            aspects.append((f"{name}-changed", w, w, f"{name} changed; old values may not fit"))
+        else:
+            aspects.append((f"{name}-changed", b, b, f"{name} changed; old values do not fit"))
     aspects += [
         ("dependent-required-added", b, n, "a property now requires others beside it"),
         ("dependent-required-removed", n, b, "a property no longer requires others beside it"),
         ("discriminator-added", n, n, "a discriminator was added (an annotation)"),
         ("discriminator-removed", n, n, "a discriminator was removed (an annotation)"),
-        ("discriminator-changed", n, n, "the discriminator's property or mapping changed"),
+        ("discriminator-changed", w, w, "the discriminator's property or mapping changed"),
         ("wrapped-in-one-of", b, None, "wrapped into a oneOf whose alternatives overlap"),
     ]
     return tuple(aspects)
