@@ -109,7 +109,7 @@ def _value(value: Any) -> str:
 
 
 def sort_key(change: Change) -> tuple[Any, ...]:
-    """Breaking first, then warn, then document-wide, then by path, method, location, pointer and rule."""
+    """By level (breaking first), then document-wide, path, method, location, pointer, rule."""
     method, _, path = change.operation.partition(" ")
     rank = HTTP_METHODS.index(method.lower()) if method.lower() in HTTP_METHODS else 99
     return (
