@@ -47,6 +47,11 @@ def placed(subject: str, schema: Any) -> Doc:
     operation: Doc = {"operationId": "make_thing", "responses": {"204": {"description": "ok"}}}
     if subject == "request-parameter":
         operation["parameters"] = [{"name": "p", "in": "query", "schema": schema}]
+    elif subject == "request-item":
+        operation["requestBody"] = {"content": {"application/jsonl": {"itemSchema": schema}}}
+    elif subject == "response-item":
+        stream = {"text/event-stream": {"itemSchema": schema}}
+        operation["responses"] = {"200": {"description": "ok", "content": stream}}
     elif subject in ("request-body", "request-property"):
         body = (
             schema if subject == "request-body" else {"type": "object", "properties": {"p": schema}}
@@ -663,6 +668,38 @@ def test_a_request_wrapped_into_overlapping_one_of_is_breaking(subject: str) -> 
     for branch, tag in zip(tagged["oneOf"], ("x", "y"), strict=True):
         branch["properties"] = {**props, "kind": {"const": tag}}
     assert f"{subject}-wrapped-in-one-of" not in ids(placed(subject, old), placed(subject, tagged))
+
+
+def test_item_schemas_are_compared_beside_the_schema() -> None:
+    """OpenAPI 3.2 `itemSchema`: each item of a stream, with its own subject."""
+    event = {"type": "object", "required": ["event"], "properties": {"event": STRING}}
+    old = placed("response-item", event)
+    new = copy.deepcopy(old)
+    stream = new["paths"]["/things"]["post"]["responses"]["200"]["content"]["text/event-stream"]
+    stream["itemSchema"]["required"] = []
+    stream["schema"] = {"type": "string"}  # the whole stream: compared as the body, as before
+    changes = compare_documents(old, new)
+    assert [c.id for c in changes] == [
+        "response-property-became-optional",
+        "response-body-type-narrowed",
+    ]
+    assert changes[0].location == 'response 200 (text/event-stream) items property "event"'
+
+
+def test_the_query_method_is_walked() -> None:
+    """OpenAPI 3.2's QUERY operations are compared like the others."""
+    old = placed("request-body", STRING)
+    old["paths"]["/things"]["query"] = old["paths"]["/things"].pop("post")
+    new = copy.deepcopy(old)
+    new["paths"]["/things"]["query"]["requestBody"]["content"]["application/json"]["schema"] = {
+        "type": "integer"
+    }
+    assert [(c.id, c.operation) for c in compare_documents(old, new)] == [
+        ("request-body-type-changed", "QUERY /things")
+    ]
+    gone = copy.deepcopy(old)
+    gone["paths"]["/things"]["get"] = gone["paths"]["/things"].pop("query")
+    assert sorted(ids(old, gone)) == ["api-added", "api-removed"]
 
 
 def test_a_match_all_pattern_is_no_pattern() -> None:

@@ -15,6 +15,8 @@ from generator.diff.side import Side
 from generator.spec.openapi import HTTP_METHODS
 from generator.spec.pointers import escape_pointer
 
+# The methods the diff walks: OpenAPI 3.2 adds `query` to a path item's fixed fields.
+METHODS: tuple[str, ...] = (*HTTP_METHODS, *(m for m in ("query",) if m not in HTTP_METHODS))
 DOC_KEYS = frozenset({"summary", "description", "title", "example", "examples", "externalDocs"})
 
 
@@ -111,7 +113,7 @@ def _value(value: Any) -> str:
 def sort_key(change: Change) -> tuple[Any, ...]:
     """By level (breaking first), then document-wide, path, method, location, pointer, rule."""
     method, _, path = change.operation.partition(" ")
-    rank = HTTP_METHODS.index(method.lower()) if method.lower() in HTTP_METHODS else 99
+    rank = METHODS.index(method.lower()) if method.lower() in METHODS else 99
     return (
         LEVELS.index(change.level),
         path,

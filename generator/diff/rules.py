@@ -6,12 +6,14 @@ A change is breaking when a client that worked against OLD can fail against NEW 
 for NEW can reject what such a client sends). The same schema change can be harmless in a request
 and breaking in a response, so schema rules exist once per *subject*:
 
-  request-parameter, request-body, request-property   (data the client sends)
-  response-body, response-property, response-header   (data the client reads)
+  request-parameter, request-body, request-property, request-item   (data the client sends)
+  response-body, response-property, response-header, response-item  (data the client reads)
 
-`-body`/`-parameter`/`-header` name the root schema; `-property` anything nested in it (object
-properties, array items, additional properties). Anything the rules cannot judge is reported as
-`unclassified-change` and counted as breaking, so that a person looks at it.
+`-body`/`-parameter`/`-header`/`-item` name the root schema (`-item`: a media type's
+`itemSchema`, OpenAPI 3.2's schema of each item of a stream such as Server-Sent Events or JSON
+Lines); `-property` anything nested in it (object properties, array items, additional
+properties). Anything the rules cannot judge is reported as `unclassified-change` and counted as
+breaking, so that a person looks at it.
 """
 
 from __future__ import annotations
@@ -28,8 +30,13 @@ LEVELS: Final = (BREAKING, WARN, NON_BREAKING)  # most severe first
 FAIL_ON: Final = {BREAKING: (BREAKING,), WARN: (BREAKING, WARN)}
 
 Direction = Literal["request", "response"]
-REQUEST_SUBJECTS: Final = ("request-parameter", "request-body", "request-property")
-RESPONSE_SUBJECTS: Final = ("response-body", "response-property", "response-header")
+REQUEST_SUBJECTS: Final = ("request-parameter", "request-body", "request-property", "request-item")
+RESPONSE_SUBJECTS: Final = (
+    "response-body",
+    "response-property",
+    "response-header",
+    "response-item",
+)
 
 # Schema keywords that bound a value, by the name their rule ids use. Upper bounds tighten when
 # they decrease, lower bounds when they increase.

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.diff.normalise import canonical
-from generator.diff.report import DOC_KEYS, Report, what_changed
+from generator.diff.report import DOC_KEYS, METHODS, Report, what_changed
 from generator.diff.rules import Change, Direction
 from generator.diff.schemas import Place, SchemaComparison
 from generator.diff.security import security_change
 from generator.diff.side import Side, as_mapping
-from generator.spec.openapi import HTTP_METHODS
 
 _PATH_PARAMETER = re.compile(r"\{([^{}/]*)\}")
 
@@ -42,9 +41,9 @@ class _PathItem:
     side: Side  # the path item, its `$ref` followed; {} when it is not an object
 
     def operations(self) -> dict[str, _Operation]:
-        """Its operations in `HTTP_METHODS` order. A `$ref` is followed, the pointer kept."""
+        """Its operations in `METHODS` order. A `$ref` is followed, the pointer kept."""
         found: dict[str, _Operation] = {}
-        for method in HTTP_METHODS:
+        for method in METHODS:
             written = self.side.child(method)
             if isinstance(written.node, dict):
                 operation = written.resolved().mapping
@@ -93,12 +92,17 @@ class _Content:
     direction: Direction
     rule_prefix: str  # of the media-type rules: request-body-media-type-added, ...
     root: str  # the subject of the schema of each media type
+    item_root: str  # the subject of its itemSchema (OpenAPI 3.2)
     removed: str  # '<media type> is no longer …'
     added: str  # '<media type> is now …'
 
 
-_REQUEST_BODY = _Content("request", "request-body", "request-body", "accepted", "accepted")
-_RESPONSE = _Content("response", "response", "response-body", "returned", "possible")
+_REQUEST_BODY = _Content(
+    "request", "request-body", "request-body", "request-item", "accepted", "accepted"
+)
+_RESPONSE = _Content(
+    "response", "response", "response-body", "response-item", "returned", "possible"
+)
 
 
 class _Walk:
@@ -200,7 +204,7 @@ class _Walk:
         added_rule: str = "api-added",
     ) -> None:
         old_operations, new_operations = old.operations(), new.operations()
-        for method in HTTP_METHODS:
+        for method in METHODS:
             old_operation, new_operation = old_operations.get(method), new_operations.get(method)
             if old_operation is not None and new_operation is None:
                 self.report.emit(
@@ -220,7 +224,7 @@ class _Walk:
                 )
             elif old_operation is not None and new_operation is not None:
                 self.operation(old_operation, new_operation)
-        handled = {*HTTP_METHODS, "parameters", "$ref"}
+        handled = {*METHODS, "parameters", "$ref"}
         self.report.leftovers(old.side, new.side, "", f"path {new.template}", handled)
 
     def operation(self, old: _Operation, new: _Operation) -> None:
@@ -456,7 +460,15 @@ class _Walk:
             else:
                 place = Place(operation, kind.direction, kind.root, f"{label} ({media_type})")
                 self.schemas.compare(old_entry.child("schema"), new_entry.child("schema"), place)
-                self.report.leftovers(old_entry, new_entry, operation, place.label, {"schema"})
+                if "itemSchema" in old_entry.mapping or "itemSchema" in new_entry.mapping:
+                    items = Place(operation, kind.direction, kind.item_root, f"{place.label} items")
+                    old_items, new_items = (
+                        old_entry.child("itemSchema"),
+                        new_entry.child("itemSchema"),
+                    )
+                    self.schemas.compare(old_items, new_items, items)
+                handled = {"schema", "itemSchema"}
+                self.report.leftovers(old_entry, new_entry, operation, place.label, handled)
 
     def headers(self, operation: str, label: str, old: Side, new: Side) -> None:
         old_headers, new_headers = old.child("headers"), new.child("headers")
