@@ -150,7 +150,13 @@ def _check(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from generator.diff.command import run_diff
 
-    return run_diff(args.old, args.new, output_format=args.format, allow_invalid=args.allow_invalid)
+    return run_diff(
+        args.old,
+        args.new,
+        output_format=args.format,
+        allow_invalid=args.allow_invalid,
+        fail_on=args.fail_on,
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -326,14 +332,21 @@ def build_parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="classify every change between two contracts",
-        description="Every change between OLD and NEW, classified breaking or non-breaking. "
-        "OLD and NEW are files or git:REV:path. Exit 1 if anything is breaking, else 0; "
+        description="Every change between OLD and NEW, classified breaking, warn (the spec "
+        "cannot tell) or non-breaking. OLD and NEW are files or git:REV:path. Exit 1 if "
+        "anything is at or above --fail-on (default breaking), else 0; "
         "2 when a contract cannot be read or NEW is not valid OpenAPI (see --allow-invalid).",
     )
     diff.add_argument("old", metavar="OLD", help="the contract before (file or git:REV:path)")
     diff.add_argument("new", metavar="NEW", help="the contract after (file or git:REV:path)")
     diff.add_argument(
         "--format", choices=("text", "json", "markdown"), default="text", help="output format"
+    )
+    diff.add_argument(
+        "--fail-on",
+        choices=("breaking", "warn"),
+        default="breaking",
+        help="exit 1 on a change at this level or above (default breaking)",
     )
     diff.add_argument(
         "--allow-invalid",

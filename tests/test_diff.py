@@ -22,6 +22,7 @@ from generator.diff.rules import (
     REQUEST_SUBJECTS,
     RESPONSE_SUBJECTS,
     RULES,
+    WARN,
     Change,
     subject_rule,
 )
@@ -46,6 +47,11 @@ def placed(subject: str, schema: Any) -> Doc:
     operation: Doc = {"operationId": "make_thing", "responses": {"204": {"description": "ok"}}}
     if subject == "request-parameter":
         operation["parameters"] = [{"name": "p", "in": "query", "schema": schema}]
+    elif subject == "request-item":
+        operation["requestBody"] = {"content": {"application/jsonl": {"itemSchema": schema}}}
+    elif subject == "response-item":
+        stream = {"text/event-stream": {"itemSchema": schema}}
+        operation["responses"] = {"200": {"description": "ok", "content": stream}}
     elif subject in ("request-body", "request-property"):
         body = (
             schema if subject == "request-body" else {"type": "object", "properties": {"p": schema}}
@@ -81,12 +87,44 @@ def _bound(kind: str, keyword: str, stricter: Any, looser: Any) -> dict[str, tup
         "exclusiveMinimum": "exclusive-minimum",
         "minItems": "min-items",
         "minProperties": "min-properties",
+        "minContains": "min-contains",
+        "maxContains": "max-contains",
     }[keyword]
     loose, strict = {**base, keyword: looser}, {**base, keyword: stricter}
     return {f"{name}-tightened": (loose, strict), f"{name}-relaxed": (strict, loose)}
 
 
 STRING: Doc = {"type": "string"}
+ARRAY: Doc = {"type": "array", "items": {"type": "string"}}
+OBJECT: Doc = {"type": "object"}
+
+
+def _added_removed(name: str, base: Doc, keyword: str, value: Any) -> dict[str, tuple[Doc, Doc]]:
+    """`<name>-added` (base → base with keyword) and `<name>-removed` (the reverse)."""
+    with_it = {**base, keyword: value}
+    return {f"{name}-added": (base, with_it), f"{name}-removed": (with_it, base)}
+
+
+# JSON Schema 2020-12 keywords: (rule name, the schema it goes in, keyword, a restricting value)
+JSON_SCHEMA_2020: list[tuple[str, Doc, str, Any]] = [
+    ("contains", ARRAY, "contains", {"const": "a"}),
+    ("then", STRING, "then", {"minLength": 2}),
+    ("else", STRING, "else", {"minLength": 2}),
+    ("property-names", OBJECT, "propertyNames", {"pattern": "^a"}),
+    ("unevaluated-items", ARRAY, "unevaluatedItems", False),
+    ("unevaluated-properties", OBJECT, "unevaluatedProperties", False),
+    ("content-schema", STRING, "contentSchema", {"type": "object"}),
+    ("dependent-schema", OBJECT, "dependentSchemas", {"a": {"required": ["b"]}}),
+    ("pattern-property", OBJECT, "patternProperties", {"^x-": STRING}),
+    ("prefix-item", ARRAY, "prefixItems", [STRING]),
+    ("if", STRING, "if", {"minLength": 1}),
+    ("not", STRING, "not", {"const": "a"}),
+    ("content-encoding", STRING, "contentEncoding", "base64"),
+    ("content-media-type", STRING, "contentMediaType", "application/json"),
+    ("dependent-required", OBJECT, "dependentRequired", {"a": ["b"]}),
+    ("discriminator", OBJECT, "discriminator", {"propertyName": "kind"}),
+]
+
 SCHEMA_FIXTURES: dict[str, tuple[Any, Any]] = {
     "type-changed": (STRING, {"type": "integer"}),
     "type-widened": ({"type": "integer"}, {"type": "number"}),
@@ -154,7 +192,25 @@ SCHEMA_FIXTURES: dict[str, tuple[Any, Any]] = {
         {"type": "array", "items": STRING, "uniqueItems": True},
         {"type": "array", "items": STRING},
     ),
+    **_bound("array", "minContains", 5, 1),
+    **_bound("array", "maxContains", 5, 10),
+    "if-changed": ({**STRING, "if": {"minLength": 1}}, {**STRING, "if": {"minLength": 2}}),
+    "not-changed": ({**STRING, "not": {"const": "a"}}, {**STRING, "not": {"const": "b"}}),
+    "content-encoding-changed": (
+        {**STRING, "contentEncoding": "base64"},
+        {**STRING, "contentEncoding": "base64url"},
+    ),
+    "content-media-type-changed": (
+        {**STRING, "contentMediaType": "application/json"},
+        {**STRING, "contentMediaType": "image/png"},
+    ),
+    "discriminator-changed": (
+        {**OBJECT, "discriminator": {"propertyName": "kind"}},
+        {**OBJECT, "discriminator": {"propertyName": "type"}},
+    ),
 }
+for _name, _base, _keyword, _value in JSON_SCHEMA_2020:
+    SCHEMA_FIXTURES.update(_added_removed(_name, _base, _keyword, _value))
 
 
 def _schema_cases() -> list[Any]:
@@ -325,7 +381,7 @@ RULE_CASES: list[RuleCase] = [
     (
         "unclassified-change",
         nothing,
-        lambda d: item(d)["properties"]["name"].update(contentEncoding="base64"),
+        lambda d: item(d)["properties"]["name"].update(xml={"name": "n"}),
         2,  # Item is the 200 body of both operations
     ),
     # parameters
@@ -576,6 +632,112 @@ def _renamed_path(doc: Doc) -> None:
 
 
 RULE_CASES.append(("request-path-parameter-renamed", nothing, _renamed_path, 2))
+HOOK: Doc = {"post": {"requestBody": {"content": _json("Item")}, "responses": {"200": {}}}}
+RULE_CASES += [
+    ("webhook-added", nothing, lambda d: d.update(webhooks={"itemCreated": HOOK}), 1),
+    ("webhook-removed", lambda d: d.update(webhooks={"itemCreated": HOOK}), nothing, 1),
+    (
+        "request-parameter-type-generalized",
+        lambda d: get_op(d)["parameters"].append(query("q")),
+        lambda d: get_op(d)["parameters"].append(
+            {**query("q"), "schema": {"type": "array", "items": {"type": "string"}}}
+        ),
+        1,
+    ),
+]
+
+ONE_OF_CASES = [subject_rule(subject, "wrapped-in-one-of") for subject in REQUEST_SUBJECTS]
+
+
+@pytest.mark.parametrize("subject", REQUEST_SUBJECTS)
+def test_a_request_wrapped_into_overlapping_one_of_is_breaking(subject: str) -> None:
+    """Both alternatives accept a value with `a` and `b`: oneOf now rejects what was valid."""
+    props = {"a": STRING, "b": STRING}
+    old = {"type": "object", "required": ["a", "b"], "properties": props}
+    new = {
+        "oneOf": [
+            {"type": "object", "required": ["a"], "properties": props},
+            {"type": "object", "required": ["b"], "properties": props},
+        ]
+    }
+    found = ids(placed(subject, old), placed(subject, new))
+    assert f"{subject}-wrapped-in-one-of" in found
+    assert RULES[f"{subject}-wrapped-in-one-of"].level == BREAKING
+    # told apart by a const: a value matches one alternative only, as before
+    tagged = copy.deepcopy(new)
+    for branch, tag in zip(tagged["oneOf"], ("x", "y"), strict=True):
+        branch["properties"] = {**props, "kind": {"const": tag}}
+    assert f"{subject}-wrapped-in-one-of" not in ids(placed(subject, old), placed(subject, tagged))
+
+
+def test_item_schemas_are_compared_beside_the_schema() -> None:
+    """OpenAPI 3.2 `itemSchema`: each item of a stream, with its own subject."""
+    event = {"type": "object", "required": ["event"], "properties": {"event": STRING}}
+    old = placed("response-item", event)
+    new = copy.deepcopy(old)
+    stream = new["paths"]["/things"]["post"]["responses"]["200"]["content"]["text/event-stream"]
+    stream["itemSchema"]["required"] = []
+    stream["schema"] = {"type": "string"}  # the whole stream: compared as the body, as before
+    changes = compare_documents(old, new)
+    assert [c.id for c in changes] == [
+        "response-property-became-optional",
+        "response-body-type-narrowed",
+    ]
+    assert changes[0].location == 'response 200 (text/event-stream) items property "event"'
+
+
+def test_the_query_method_is_walked() -> None:
+    """OpenAPI 3.2's QUERY operations are compared like the others."""
+    old = placed("request-body", STRING)
+    old["paths"]["/things"]["query"] = old["paths"]["/things"].pop("post")
+    new = copy.deepcopy(old)
+    new["paths"]["/things"]["query"]["requestBody"]["content"]["application/json"]["schema"] = {
+        "type": "integer"
+    }
+    assert [(c.id, c.operation) for c in compare_documents(old, new)] == [
+        ("request-body-type-changed", "QUERY /things")
+    ]
+    gone = copy.deepcopy(old)
+    gone["paths"]["/things"]["get"] = gone["paths"]["/things"].pop("query")
+    assert sorted(ids(old, gone)) == ["api-added", "api-removed"]
+
+
+def test_a_match_all_pattern_is_no_pattern() -> None:
+    old, new = {**STRING, "pattern": "^a$"}, {**STRING, "pattern": ""}
+    assert ids(placed("request-property", old), placed("request-property", new)) == [
+        "request-property-pattern-relaxed"
+    ]
+    dotstar = {**STRING, "pattern": ".*"}
+    assert ids(placed("request-body", STRING), placed("request-body", dotstar)) == []
+
+
+def test_subschemas_are_compared_inside() -> None:
+    """A change inside `contains` is judged like a change of the array's items."""
+    old = {**ARRAY, "contains": {"type": "string", "maxLength": 10}}
+    new = {**ARRAY, "contains": {"type": "string", "maxLength": 5}}
+    assert ids(placed("request-body", old), placed("request-body", new)) == [
+        "request-property-max-length-tightened"
+    ]
+    assert ids(placed("response-body", old), placed("response-body", new)) == [
+        "response-property-max-length-tightened"
+    ]
+
+
+def test_a_path_parameter_the_old_template_lacked_is_not_moved() -> None:
+    """OLD declares `{id}` in the path but names the parameter `item_id`: not a move."""
+    old = copy.deepcopy(BASE)
+    old["paths"] = {"/items/{id}": old["paths"].pop(PATH)}
+    assert ids(old, BASE) == []
+
+
+def test_a_form_query_scalar_to_an_array_of_integers_is_still_a_type_change() -> None:
+    old = edited(lambda d: get_op(d)["parameters"].append(query("q")))
+    new = edited(
+        lambda d: get_op(d)["parameters"].append(
+            {**query("q"), "schema": {"type": "array", "items": {"type": "integer"}}}
+        )
+    )
+    assert ids(old, new) == ["request-parameter-type-changed"]
 
 
 @pytest.mark.parametrize(
@@ -588,6 +750,7 @@ def test_rule(rule: str, old_edit: Edit, new_edit: Edit, count: int) -> None:
 def test_every_rule_has_a_case() -> None:
     covered = {case[0] for case in RULE_CASES}
     covered |= {param.values[3] for param in SCHEMA_CASES}
+    covered |= {rule for rule in ONE_OF_CASES if rule is not None}
     assert sorted(set(RULES) - covered) == []
     assert sorted(covered - set(RULES)) == []
 
@@ -932,7 +1095,7 @@ def _result() -> DiffResult:
 def test_json_output_is_a_list_of_classified_changes() -> None:
     data = json.loads(render_json(_result()))
     assert data["old"] == "old.yaml" and data["new"] == "new.yaml"
-    assert data["summary"] == {"breaking": 1, "non-breaking": 3}
+    assert data["summary"] == {"breaking": 1, "warn": 0, "non-breaking": 3}
     assert all(
         set(c) == {"id", "level", "operation", "location", "pointer", "message"}
         for c in data["changes"]
@@ -981,6 +1144,46 @@ def test_text_output_has_one_block_per_change_and_a_summary() -> None:
     assert lines[1].startswith("BREAKING") and "[request-parameter-added-required]" in lines[1]
     assert lines[-1] == "summary: 1 breaking, 3 non-breaking"
     assert len(lines) == 2 + 3 * 4
+
+
+def _warned() -> DiffResult:
+    """One change of each level: a required parameter, a pattern replaced, a new path."""
+
+    def edit(doc: Doc) -> None:
+        get_op(doc)["parameters"].append(query("q", required=True))
+        item_input(doc)["properties"]["note"]["pattern"] = "^b"
+        doc["paths"]["/new"] = {"get": {"responses": {"200": {"description": "ok"}}}}
+
+    old = edited(lambda d: item_input(d)["properties"]["note"].update(pattern="^a"))
+    return DiffResult("old.yaml", "new.yaml", tuple(compare_documents(old, edited(edit))))
+
+
+def test_every_output_shows_the_warn_level_between_the_others() -> None:
+    result = _warned()
+    assert [c.level for c in result.changes] == [BREAKING, WARN, NON_BREAKING]
+    assert result.changes[1].id == "request-property-pattern-changed"
+    text = render_text(result).splitlines()
+    assert text[4].startswith("WARN ") and "[request-property-pattern-changed]" in text[4]
+    assert text[-1] == "summary: 1 breaking, 1 warn, 1 non-breaking"
+    data = json.loads(render_json(result))
+    assert data["summary"] == {"breaking": 1, "warn": 1, "non-breaking": 1}
+    assert data["changes"][1]["level"] == "warn"
+    markdown = render_markdown(result)
+    assert "**1 breaking**, 1 warn (the spec cannot tell), 1 non-breaking" in markdown
+    assert "| *warn* | `request-property-pattern-changed` |" in markdown
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "request-property-pattern-changed",
+        "response-body-pattern-changed",
+        "request-body-if-changed",
+        "response-property-discriminator-changed",
+    ],
+)
+def test_what_the_spec_cannot_tell_is_warn(rule: str) -> None:
+    assert RULES[rule].level == WARN
 
 
 def test_change_as_dict_round_trips() -> None:

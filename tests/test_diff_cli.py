@@ -89,8 +89,46 @@ def test_a_breaking_change_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out, _ = run(capsys, str(old), str(new), "--format", "json")
     assert code == 1
     data = json.loads(out)
-    assert data["summary"] == {"breaking": 1, "non-breaking": 0}
+    assert data["summary"] == {"breaking": 1, "warn": 0, "non-breaking": 0}
     assert data["changes"][0]["id"] == "api-path-removed"
+
+
+def with_pattern(document: dict[str, Any], pattern: str) -> dict[str, Any]:
+    result = json.loads(json.dumps(document))
+    parameter = result["paths"]["/runs/{run_id}"]["get"]["parameters"][0]
+    parameter["schema"]["pattern"] = pattern
+    return result
+
+
+def test_a_warn_change_exits_0_by_default_and_1_with_fail_on_warn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One pattern replaced by another: whether old values still match, the spec cannot tell."""
+    old = write(tmp_path / "old.yaml", with_pattern(OLD, "^run-"))
+    new = write(tmp_path / "new.yaml", with_pattern(OLD, "^r[0-9]+$"))
+    code, out, err = run(capsys, str(old), str(new))
+    assert code == 0, err
+    assert "[request-parameter-pattern-changed]" in out
+    assert out.rstrip().endswith("summary: 0 breaking, 1 warn, 0 non-breaking")
+    code, out, _ = run(capsys, str(old), str(new), "--fail-on", "warn", "--format", "json")
+    assert code == 1
+    assert json.loads(out)["summary"] == {"breaking": 0, "warn": 1, "non-breaking": 0}
+    # a breaking change fails at either level; a non-breaking one at neither
+    gone = write(tmp_path / "gone.yaml", without_path(OLD))
+    assert run(capsys, str(old), str(gone), "--fail-on", "warn")[0] == 1
+    added = write(tmp_path / "added.yaml", with_operation(OLD, "delete"))
+    plain = write(tmp_path / "plain.yaml", OLD)
+    assert run(capsys, str(plain), str(added), "--fail-on", "warn")[0] == 0
+
+
+def test_an_unknown_fail_on_level_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = write(tmp_path / "old.yaml", OLD)
+    with pytest.raises(SystemExit) as exited:
+        main(["diff", str(old), str(old), "--fail-on", "info"])
+    assert exited.value.code == 2
+    assert "--fail-on" in capsys.readouterr().err
 
 
 def test_markdown_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from generator.diff.rules import BREAKING, NON_BREAKING, Change
+from generator.diff.rules import BREAKING, NON_BREAKING, WARN, Change
 
 FORMATS = ("text", "json", "markdown")
 MARKDOWN_MAX_ROWS = 200  # a pull-request comment has a size limit; JSON always has everything
@@ -22,6 +22,11 @@ class DiffResult:
         return tuple(c for c in self.changes if c.level == BREAKING)
 
     @property
+    def warnings(self) -> tuple[Change, ...]:
+        """Changes whose effect on clients the spec cannot tell (oasdiff's WARN)."""
+        return tuple(c for c in self.changes if c.level == WARN)
+
+    @property
     def non_breaking(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.level == NON_BREAKING)
 
@@ -34,17 +39,24 @@ def render(result: DiffResult, output_format: str) -> str:
     return render_text(result)
 
 
+_TEXT_LEVEL = {BREAKING: "BREAKING", WARN: "WARN", NON_BREAKING: "non-breaking"}
+_MARKDOWN_LEVEL = {BREAKING: "**breaking**", WARN: "*warn*", NON_BREAKING: "non-breaking"}
+
+
+def _counts(result: DiffResult) -> str:
+    """`B breaking, N non-breaking`, with `, W warn` between them when there are any."""
+    warn = f", {len(result.warnings)} warn" if result.warnings else ""
+    return f"{len(result.breaking)} breaking{warn}, {len(result.non_breaking)} non-breaking"
+
+
 def _summary(result: DiffResult) -> str:
-    breaking, other = len(result.breaking), len(result.non_breaking)
-    if not result.changes:
-        return "no changes"
-    return f"{breaking} breaking, {other} non-breaking"
+    return _counts(result) if result.changes else "no changes"
 
 
 def render_text(result: DiffResult) -> str:
     lines = [f"contract diff {result.old} → {result.new}"]
     for change in result.changes:
-        level = "BREAKING" if change.level == BREAKING else "non-breaking"
+        level = _TEXT_LEVEL[change.level]
         operation = change.operation or "(document)"
         lines.append(f"{level:<13} {operation}  [{change.id}]")
         lines.append(f"{'':<13} {change.location}: {change.message}")
@@ -59,6 +71,7 @@ def render_json(result: DiffResult) -> str:
         "new": result.new,
         "summary": {
             BREAKING: len(result.breaking),
+            WARN: len(result.warnings),
             NON_BREAKING: len(result.non_breaking),
         },
         "changes": [change.as_dict() for change in result.changes],
@@ -82,16 +95,18 @@ def _code(text: str) -> str:
 
 
 def render_markdown(result: DiffResult) -> str:
-    breaking, other = len(result.breaking), len(result.non_breaking)
+    breaking, warn = len(result.breaking), len(result.warnings)
     if breaking:
         title = f"### :x: API contract: {breaking} breaking change{'s' * (breaking != 1)}"
     else:
         title = "### :white_check_mark: API contract: no breaking changes"
+    counts = _counts(result).replace(f"{breaking} breaking", f"**{breaking} breaking**", 1)
+    if warn:
+        counts = counts.replace(f"{warn} warn", f"{warn} warn (the spec cannot tell)", 1)
     lines = [
         title,
         "",
-        f"Comparing {_code(result.old)} → {_code(result.new)}: "
-        f"**{breaking} breaking**, {other} non-breaking.",
+        f"Comparing {_code(result.old)} → {_code(result.new)}: {counts}.",
     ]
     if not result.changes:
         lines += ["", "The two contracts describe the same API."]
@@ -102,7 +117,7 @@ def render_markdown(result: DiffResult) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for change in result.changes[:MARKDOWN_MAX_ROWS]:
-        level = "**breaking**" if change.level == BREAKING else "non-breaking"
+        level = _MARKDOWN_LEVEL[change.level]
         operation = _code(change.operation) if change.operation else "(document)"
         row = (level, _code(change.id), operation, _cell(change.location), _cell(change.message))
         lines.append("| " + " | ".join(row) + " |")

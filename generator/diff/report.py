@@ -10,11 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.diff.normalise import canonical
-from generator.diff.rules import BREAKING, RULES, Change
+from generator.diff.rules import LEVELS, RULES, Change
 from generator.diff.side import Side
 from generator.spec.openapi import HTTP_METHODS
 from generator.spec.pointers import escape_pointer
 
+# The methods the diff walks: OpenAPI 3.2 adds `query` to a path item's fixed fields.
+METHODS: tuple[str, ...] = (*HTTP_METHODS, *(m for m in ("query",) if m not in HTTP_METHODS))
 DOC_KEYS = frozenset({"summary", "description", "title", "example", "examples", "externalDocs"})
 
 
@@ -109,11 +111,11 @@ def _value(value: Any) -> str:
 
 
 def sort_key(change: Change) -> tuple[Any, ...]:
-    """Breaking first, then document-wide, then by path, method, location, pointer and rule."""
+    """By level (breaking first), then document-wide, path, method, location, pointer, rule."""
     method, _, path = change.operation.partition(" ")
-    rank = HTTP_METHODS.index(method.lower()) if method.lower() in HTTP_METHODS else 99
+    rank = METHODS.index(method.lower()) if method.lower() in METHODS else 99
     return (
-        0 if change.level == BREAKING else 1,
+        LEVELS.index(change.level),
         path,
         rank,
         change.location,

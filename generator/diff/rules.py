@@ -1,15 +1,19 @@
 """The classification rules of `contract diff`: one stable id per kind of change, one fixed level.
 
+Three levels, as oasdiff has: breaking (ERR), warn (WARN: whether it breaks a client cannot be
+told from the spec, e.g. one regular expression replaced by another) and non-breaking (INFO).
 A change is breaking when a client that worked against OLD can fail against NEW (or a server built
 for NEW can reject what such a client sends). The same schema change can be harmless in a request
 and breaking in a response, so schema rules exist once per *subject*:
 
-  request-parameter, request-body, request-property   (data the client sends)
-  response-body, response-property, response-header   (data the client reads)
+  request-parameter, request-body, request-property, request-item   (data the client sends)
+  response-body, response-property, response-header, response-item  (data the client reads)
 
-`-body`/`-parameter`/`-header` name the root schema; `-property` anything nested in it (object
-properties, array items, additional properties). Anything the rules cannot judge is reported as
-`unclassified-change` and counted as breaking, so that a person looks at it.
+`-body`/`-parameter`/`-header`/`-item` name the root schema (`-item`: a media type's
+`itemSchema`, OpenAPI 3.2's schema of each item of a stream such as Server-Sent Events or JSON
+Lines); `-property` anything nested in it (object properties, array items, additional
+properties). Anything the rules cannot judge is reported as `unclassified-change` and counted as
+breaking, so that a person looks at it.
 """
 
 from __future__ import annotations
@@ -17,13 +21,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Level = Literal["breaking", "non-breaking"]
+Level = Literal["breaking", "warn", "non-breaking"]
 BREAKING: Final = "breaking"
+WARN: Final = "warn"
 NON_BREAKING: Final = "non-breaking"
+LEVELS: Final = (BREAKING, WARN, NON_BREAKING)  # most severe first
+# Which level `--fail-on` makes exit 1: anything at it or above.
+FAIL_ON: Final = {BREAKING: (BREAKING,), WARN: (BREAKING, WARN)}
 
 Direction = Literal["request", "response"]
-REQUEST_SUBJECTS: Final = ("request-parameter", "request-body", "request-property")
-RESPONSE_SUBJECTS: Final = ("response-body", "response-property", "response-header")
+REQUEST_SUBJECTS: Final = ("request-parameter", "request-body", "request-property", "request-item")
+RESPONSE_SUBJECTS: Final = (
+    "response-body",
+    "response-property",
+    "response-header",
+    "response-item",
+)
 
 # Schema keywords that bound a value, by the name their rule ids use. Upper bounds tighten when
 # they decrease, lower bounds when they increase.
@@ -33,6 +46,7 @@ UPPER_BOUNDS: Final = {
     "exclusiveMaximum": "exclusive-maximum",
     "maxItems": "max-items",
     "maxProperties": "max-properties",
+    "maxContains": "max-contains",
 }
 LOWER_BOUNDS: Final = {
     "minLength": "min-length",
@@ -40,6 +54,7 @@ LOWER_BOUNDS: Final = {
     "exclusiveMinimum": "exclusive-minimum",
     "minItems": "min-items",
     "minProperties": "min-properties",
+    "minContains": "min-contains",
 }
 # Keywords that restrict values without an order: a change that is neither stricter nor looser
 # is `<name>-changed`.
@@ -50,6 +65,35 @@ OTHER_CONSTRAINTS: Final = {
     "uniqueItems": "unique-items",
 }
 CHANGEABLE: Final = ("pattern", "format", "multiple-of")
+# Of those, a change whose effect the spec cannot tell: whether the new regular expression
+# matches every value the old one did is not decidable from the two documents.
+UNDECIDABLE: Final = ("pattern",)
+# JSON Schema 2020-12 keywords that hold a schema (or schemas, by name or position) every value
+# must also satisfy: present, they restrict; absent, they do not. Both present, the schemas inside
+# are compared like any other. By the name their rule ids use.
+SUBSCHEMA_KEYWORDS: Final = {
+    "contains": "contains",
+    "then": "then",
+    "else": "else",
+    "propertyNames": "property-names",
+    "unevaluatedItems": "unevaluated-items",
+    "unevaluatedProperties": "unevaluated-properties",
+    "contentSchema": "content-schema",
+}
+# The same, one schema per key: per property name, per pattern, per position.
+KEYED_SUBSCHEMA_KEYWORDS: Final = {
+    "dependentSchemas": "dependent-schema",
+    "patternProperties": "pattern-property",
+    "prefixItems": "prefix-item",
+}
+# Keywords whose change cannot be ordered: added restricts, removed relaxes, any other change is
+# `-changed` (a new condition, another encoding of the string, an inverted schema).
+OPAQUE_KEYWORDS: Final = {
+    "if": "if",
+    "not": "not",
+    "contentEncoding": "content-encoding",
+    "contentMediaType": "content-media-type",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +131,7 @@ SchemaAspect = tuple[str, Level | None, Level | None, str]
 
 def _schema_aspects() -> tuple[SchemaAspect, ...]:
     b: Level = BREAKING
+    w: Level = WARN
     n: Level = NON_BREAKING
     aspects: list[SchemaAspect] = [
         ("type-changed", b, b, "the type changed"),
@@ -113,7 +158,26 @@ def _schema_aspects() -> tuple[SchemaAspect, ...]:
         aspects.append((f"{name}-tightened", b, n, f"{name} became stricter"))
         aspects.append((f"{name}-relaxed", n, b, f"{name} became looser"))
     for name in CHANGEABLE:
-        aspects.append((f"{name}-changed", b, b, f"{name} changed, neither stricter nor looser"))
+        level = w if name in UNDECIDABLE else b
+        summary = f"{name} changed, neither stricter nor looser"
+        aspects.append((f"{name}-changed", level, level, summary))
+    subschemas = [*SUBSCHEMA_KEYWORDS.values(), *KEYED_SUBSCHEMA_KEYWORDS.values()]
+    for name in [*subschemas, *OPAQUE_KEYWORDS.values()]:
+        aspects.append((f"{name}-added", b, n, f"{name} added: values must also satisfy it"))
+        aspects.append((f"{name}-removed", n, b, f"{name} removed: values need not satisfy it"))
+    for keyword, name in OPAQUE_KEYWORDS.items():
+        if keyword == "if":  # another condition: which values meet it, the spec cannot tell
+            aspects.append((f"{name}-changed", w, w, f"{name} changed; old values may not fit"))
+        else:
+            aspects.append((f"{name}-changed", b, b, f"{name} changed; old values do not fit"))
+    aspects += [
+        ("dependent-required-added", b, n, "a property now requires others beside it"),
+        ("dependent-required-removed", n, b, "a property no longer requires others beside it"),
+        ("discriminator-added", n, n, "a discriminator was added (an annotation)"),
+        ("discriminator-removed", n, n, "a discriminator was removed (an annotation)"),
+        ("discriminator-changed", w, w, "the discriminator's property or mapping changed"),
+        ("wrapped-in-one-of", b, None, "wrapped into a oneOf whose alternatives overlap"),
+    ]
     return tuple(aspects)
 
 
@@ -147,6 +211,8 @@ def _build() -> dict[str, Rule]:
     add("documentation-changed", n, "summary, description, title, examples or tags changed")
     add("extension-changed", n, "an x- extension changed")
     add("unclassified-change", b, "a change the rules cannot judge; review it by hand")
+    add("webhook-added", n, "a new webhook operation")
+    add("webhook-removed", b, "a webhook operation was removed; subscribers no longer get it")
     # Parameters.
     add("request-parameter-added-required", b, "a new required parameter")
     add("request-parameter-added-optional", n, "a new optional parameter")
@@ -156,6 +222,11 @@ def _build() -> dict[str, Rule]:
     add("request-parameter-location-changed", b, "a parameter moved (e.g. query → header)")
     add("request-path-parameter-renamed", n, "a path parameter was renamed (URLs are unchanged)")
     add("request-parameter-serialization-changed", b, "style, explode or allowReserved changed")
+    add(
+        "request-parameter-type-generalized",
+        n,
+        "a form-style query value became an array of strings (one value is a one-item array)",
+    )
     # Request bodies.
     add("request-body-added-required", b, "a new required request body")
     add("request-body-added-optional", n, "a new optional request body")

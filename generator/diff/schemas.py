@@ -14,11 +14,14 @@ from fractions import Fraction
 from typing import Any
 
 from generator.diff.normalise import MAX_DEPTH, Schema, canonical, merged_allof, normalise
-from generator.diff.report import DOC_KEYS, Report
+from generator.diff.report import DOC_KEYS, Report, what_changed
 from generator.diff.rules import (
     CHANGEABLE,
+    KEYED_SUBSCHEMA_KEYWORDS,
     LOWER_BOUNDS,
+    OPAQUE_KEYWORDS,
     OTHER_CONSTRAINTS,
+    SUBSCHEMA_KEYWORDS,
     UPPER_BOUNDS,
     Direction,
     subject_rule,
@@ -49,8 +52,15 @@ _SCHEMA_HANDLED = frozenset(
         *UPPER_BOUNDS,
         *LOWER_BOUNDS,
         *OTHER_CONSTRAINTS,
+        *SUBSCHEMA_KEYWORDS,
+        *KEYED_SUBSCHEMA_KEYWORDS,
+        *OPAQUE_KEYWORDS,
+        "dependentRequired",
+        "discriminator",
     }
 )
+# A pattern that every string matches restricts nothing: it is the same as no pattern.
+_MATCH_ALL_PATTERNS = frozenset({"", ".*"})
 _COUNT_BOUNDS = frozenset({"minLength", "minItems", "minProperties"})  # absent means 0
 
 # A readOnly property is never part of a request, a writeOnly one never part of a response:
@@ -146,8 +156,10 @@ class SchemaComparison:
             else:
                 self._rule(place, "reactivated", pointer, "no longer deprecated")
 
+        self.discriminator(old, new, place)
         if old.branches is not None or new.branches is not None:
             self.union(old, new, place)
+            self.json_schema_keywords(old, new, place)
             self.leftovers(old, new, place)
             return
         if old.types != new.types:
@@ -169,6 +181,7 @@ class SchemaComparison:
         self.properties(old, new, place)
         self.items(old, new, place)
         self.additional_properties(old, new, place)
+        self.json_schema_keywords(old, new, place)
         self.leftovers(old, new, place)
 
     def leftovers(self, old: Schema, new: Schema, place: Place) -> None:
@@ -329,10 +342,91 @@ class SchemaComparison:
             message = "additional properties are no longer restricted to a schema"
             self._rule(place, "additional-properties-relaxed", pointer, message)
 
+    def discriminator(self, old: Schema, new: Schema, place: Place) -> None:
+        """An annotation for code generators and dispatch: validation ignores it."""
+        old_value, new_value = old.node.get("discriminator"), new.node.get("discriminator")
+        if canonical(old_value) == canonical(new_value):
+            return
+        pointer = f"{new.pointer}/discriminator"
+        if old_value is None:
+            self._rule(place, "discriminator-added", pointer, "a discriminator was added")
+        elif new_value is None:
+            self._rule(place, "discriminator-removed", pointer, "the discriminator was removed")
+        else:
+            change = what_changed("discriminator", old_value, new_value)
+            self._rule(place, "discriminator-changed", pointer, change)
+
+    def json_schema_keywords(self, old: Schema, new: Schema, place: Place) -> None:
+        """contains, if/then/else, dependent*, unevaluated*, prefixItems, propertyNames, ..."""
+        old_node, new_node = merged_allof(old), merged_allof(new)
+        old_side = Side(old.document, old_node, old.pointer)
+        new_side = Side(new.document, new_node, new.pointer)
+        for keyword, name in SUBSCHEMA_KEYWORDS.items():
+            self._subschema(old_side.child(keyword), new_side.child(keyword), name, place, keyword)
+        for keyword, name in KEYED_SUBSCHEMA_KEYWORDS.items():
+            old_map, new_map = _keyed(old_node.get(keyword)), _keyed(new_node.get(keyword))
+            for key in sorted(set(old_map) | set(new_map), key=_key_order):
+                self._subschema(
+                    _keyed_side(old_side, keyword, old_map, key),
+                    _keyed_side(new_side, keyword, new_map, key),
+                    name,
+                    place,
+                    f"{keyword}[{key}]",
+                )
+        for keyword, name in OPAQUE_KEYWORDS.items():
+            old_value, new_value = old_node.get(keyword), new_node.get(keyword)
+            if canonical(old_value) == canonical(new_value):
+                continue
+            pointer = f"{new.pointer}/{keyword}"
+            verb = "added" if old_value is None else "removed" if new_value is None else "changed"
+            self._rule(
+                place, f"{name}-{verb}", pointer, what_changed(keyword, old_value, new_value)
+            )
+        self._dependent_required(old_node, new_node, new.pointer, place)
+
+    def _subschema(self, old: Side, new: Side, name: str, place: Place, label: str) -> None:
+        """One keyword's schema: added restricts, removed relaxes, both compared inside."""
+        old_on, new_on = _restricts(old.node), _restricts(new.node)
+        if not old_on and not new_on:
+            return
+        if not old_on:
+            self._rule(place, f"{name}-added", new.pointer, f"{label} added")
+        elif not new_on:
+            self._rule(place, f"{name}-removed", old.pointer, f"{label} removed")
+        elif old.node is False or new.node is False:
+            if old.node is not new.node:
+                verdict = "added" if new.node is False else "removed"
+                self._rule(place, f"{name}-{verdict}", new.pointer, f"{label} became {new.node}")
+        else:
+            self._later(normalise(old), normalise(new), place.child(label))
+
+    def _dependent_required(
+        self, old_node: dict[str, Any], new_node: dict[str, Any], pointer: str, place: Place
+    ) -> None:
+        old_pairs = _dependency_pairs(old_node.get("dependentRequired"))
+        new_pairs = _dependency_pairs(new_node.get("dependentRequired"))
+        where = f"{pointer}/dependentRequired"
+        added, removed = sorted(new_pairs - old_pairs), sorted(old_pairs - new_pairs)
+        if added:
+            shown = ", ".join(f"{a} → {b}" for a, b in added)
+            self._rule(place, "dependent-required-added", where, f"now required together: {shown}")
+        if removed:
+            shown = ", ".join(f"{a} → {b}" for a, b in removed)
+            message = f"no longer required together: {shown}"
+            self._rule(place, "dependent-required-removed", where, message)
+
     def union(self, old: Schema, new: Schema, place: Place) -> None:
         """Pair the alternatives, by identity then by type; the rest were added or removed."""
         old_branches = [normalise(b) for b in old.branches or []] or [old]
         new_branches = [normalise(b) for b in new.branches or []] or [new]
+        if old.branches is None and "oneOf" in new.node and place.direction == "request":
+            overlapping = [b for b in new_branches if _accepts_shape(b, old)]
+            if len(overlapping) > 1:
+                message = (
+                    f"wrapped into a oneOf: a value valid before matches {len(overlapping)} "
+                    "alternatives, and oneOf rejects a value that matches more than one"
+                )
+                self._rule(place, "wrapped-in-one-of", new.pointer, message)
         old_nullable = old.nullable or any(b.nullable for b in old_branches)
         new_nullable = new.nullable or any(b.nullable for b in new_branches)
         old_left = [replace(b, nullable=old_nullable) for b in old_branches]
@@ -356,6 +450,51 @@ class SchemaComparison:
             self._rule(place, "union-branch-added", branch.pointer, message)
         if old_nullable != new_nullable:
             self.nullable(old_nullable, new_nullable, new.pointer, place)
+
+
+def _accepts_shape(branch: Schema, old: Schema) -> bool:
+    """Whether a value of `old`'s shape (its required properties) can satisfy `branch` too.
+
+    A branch of `old`'s type, requiring no property `old` does not, and telling no value apart
+    by an enum or const property: a value valid against `old` can match it.
+    """
+    if not _covers(branch.types, old.types) and not _covers(old.types, branch.types):
+        return False
+    if not branch.required <= old.required:
+        return False
+    for side in branch.properties.values():
+        node = side.resolved().mapping
+        if "enum" in node or "const" in node:
+            return False
+    return True
+
+
+def _restricts(node: Any) -> bool:
+    """A keyword's schema restricts values unless it is absent or `true` (or `{}`)."""
+    return node is not None and node is not True and node != {}
+
+
+def _keyed(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        return {str(index): member for index, member in enumerate(value)}
+    return value if isinstance(value, dict) else {}
+
+
+def _key_order(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (-1, key)
+
+
+def _keyed_side(side: Side, keyword: str, members: dict[str, Any], key: str) -> Side:
+    return Side(side.document, members.get(key), f"{side.pointer}/{keyword}/{escape_pointer(key)}")
+
+
+def _dependency_pairs(value: Any) -> set[tuple[str, str]]:
+    """dependentRequired as (property, property it requires) pairs."""
+    pairs: set[tuple[str, str]] = set()
+    for name, needed in (value if isinstance(value, dict) else {}).items():
+        if isinstance(needed, list):
+            pairs.update((str(name), str(other)) for other in needed)
+    return pairs
 
 
 def _property_pointer(schema: Schema, declared: Side | None, name: str) -> str:
@@ -447,6 +586,9 @@ def _other_verdict(keyword: str, old: Any, new: Any) -> str | None:
         if old_on == new_on:
             return None
         return "tightened" if new_on else "relaxed"
+    if keyword == "pattern":
+        old = None if old in _MATCH_ALL_PATTERNS else old
+        new = None if new in _MATCH_ALL_PATTERNS else new
     if canonical(old) == canonical(new):
         return None
     if old is None:

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.diff.normalise import canonical
-from generator.diff.report import DOC_KEYS, Report, what_changed
+from generator.diff.report import DOC_KEYS, METHODS, Report, what_changed
 from generator.diff.rules import Change, Direction
 from generator.diff.schemas import Place, SchemaComparison
 from generator.diff.security import security_change
 from generator.diff.side import Side, as_mapping
-from generator.spec.openapi import HTTP_METHODS
 
 _PATH_PARAMETER = re.compile(r"\{([^{}/]*)\}")
 
@@ -42,9 +41,9 @@ class _PathItem:
     side: Side  # the path item, its `$ref` followed; {} when it is not an object
 
     def operations(self) -> dict[str, _Operation]:
-        """Its operations in `HTTP_METHODS` order. A `$ref` is followed, the pointer kept."""
+        """Its operations in `METHODS` order. A `$ref` is followed, the pointer kept."""
         found: dict[str, _Operation] = {}
-        for method in HTTP_METHODS:
+        for method in METHODS:
             written = self.side.child(method)
             if isinstance(written.node, dict):
                 operation = written.resolved().mapping
@@ -93,12 +92,17 @@ class _Content:
     direction: Direction
     rule_prefix: str  # of the media-type rules: request-body-media-type-added, ...
     root: str  # the subject of the schema of each media type
+    item_root: str  # the subject of its itemSchema (OpenAPI 3.2)
     removed: str  # '<media type> is no longer …'
     added: str  # '<media type> is now …'
 
 
-_REQUEST_BODY = _Content("request", "request-body", "request-body", "accepted", "accepted")
-_RESPONSE = _Content("response", "response", "response-body", "returned", "possible")
+_REQUEST_BODY = _Content(
+    "request", "request-body", "request-body", "request-item", "accepted", "accepted"
+)
+_RESPONSE = _Content(
+    "response", "response", "response-body", "response-item", "returned", "possible"
+)
 
 
 class _Walk:
@@ -120,9 +124,25 @@ class _Walk:
                 change = what_changed(key, old_root.get(key), new_root.get(key))
                 self.report.emit("documentation-changed", "", key, f"/{key}", change)
         handled = {"openapi", "info", "tags", "externalDocs", "security", "paths", "components"}
-        self.report.leftovers(old, new, "", "document", handled)
+        self.report.leftovers(old, new, "", "document", handled | {"webhooks"})
         self.paths(old, new)
+        self.webhooks(old, new)
         self.components(old, new)
+
+    def webhooks(self, old: Side, new: Side) -> None:
+        """OpenAPI 3.1 webhooks: path items by name, compared as oasdiff does, like operations.
+
+        The rules keep their reading (the request is what the caller sends): the provider's
+        sender and the subscriber's receiver are both built from the contract, and oasdiff,
+        whose suite this follows, judges webhook operations the same way.
+        """
+        old_hooks, new_hooks = old.child("webhooks"), new.child("webhooks")
+        for name in sorted(set(old_hooks.mapping) | set(new_hooks.mapping)):
+            if name.startswith("x-"):
+                continue
+            old_item = _PathItem(f"webhook {name}", _item_side(old_hooks, name))
+            new_item = _PathItem(f"webhook {name}", _item_side(new_hooks, name))
+            self.path_item(old_item, new_item, "webhook-removed", "webhook-added")
 
     def components(self, old: Side, new: Side) -> None:
         old_components, new_components = old.child("components"), new.child("components")
@@ -176,13 +196,19 @@ class _Walk:
             else:
                 self.path_item(old_items[key], new_items[key])
 
-    def path_item(self, old: _PathItem, new: _PathItem) -> None:
+    def path_item(
+        self,
+        old: _PathItem,
+        new: _PathItem,
+        removed_rule: str = "api-removed",
+        added_rule: str = "api-added",
+    ) -> None:
         old_operations, new_operations = old.operations(), new.operations()
-        for method in HTTP_METHODS:
+        for method in METHODS:
             old_operation, new_operation = old_operations.get(method), new_operations.get(method)
             if old_operation is not None and new_operation is None:
                 self.report.emit(
-                    "api-removed",
+                    removed_rule,
                     old_operation.label,
                     "operation",
                     old_operation.side.pointer,
@@ -190,7 +216,7 @@ class _Walk:
                 )
             elif new_operation is not None and old_operation is None:
                 self.report.emit(
-                    "api-added",
+                    added_rule,
                     new_operation.label,
                     "operation",
                     new_operation.side.pointer,
@@ -198,7 +224,7 @@ class _Walk:
                 )
             elif old_operation is not None and new_operation is not None:
                 self.operation(old_operation, new_operation)
-        handled = {*HTTP_METHODS, "parameters", "$ref"}
+        handled = {*METHODS, "parameters", "$ref"}
         self.report.leftovers(old.side, new.side, "", f"path {new.template}", handled)
 
     def operation(self, old: _Operation, new: _Operation) -> None:
@@ -265,6 +291,12 @@ class _Walk:
             for new_key in added:
                 new_param = new[new_key]
                 if new_key not in moved and new_param.node["name"] == old_name:
+                    if old_key[0] == new_key[0] == "path":
+                        # one side names a path parameter its template does not have (an
+                        # inconsistent document): the same parameter, not a move
+                        self.parameter(operation, old[old_key], new_param)
+                        moved.update((old_key, new_key))
+                        break
                     message = (
                         f'parameter "{old_name}" moved from {old_key[0]} '
                         f"to {new_key[0]}; clients still send it in the old place"
@@ -326,11 +358,19 @@ class _Walk:
             message = f"serialization {_style_text(old_style)} → {_style_text(new_style)}"
             rule = "request-parameter-serialization-changed"
             self.report.emit(rule, operation, label, new.pointer, message)
-        self.schemas.compare(
-            _parameter_schema(old),
-            _parameter_schema(new),
-            Place(operation, "request", "request-parameter", label),
-        )
+        if _generalized_to_array(old, new):
+            message = (
+                "type became an array of strings: a form-style query sends one value as "
+                "`name=value`, read now as a one-item array"
+            )
+            where = _parameter_schema(new).pointer
+            self.report.emit("request-parameter-type-generalized", operation, label, where, message)
+        else:
+            self.schemas.compare(
+                _parameter_schema(old),
+                _parameter_schema(new),
+                Place(operation, "request", "request-parameter", label),
+            )
         old_media = sorted(as_mapping(old_param.get("content")))
         new_media = sorted(as_mapping(new_param.get("content")))
         if old_media != new_media:
@@ -420,7 +460,15 @@ class _Walk:
             else:
                 place = Place(operation, kind.direction, kind.root, f"{label} ({media_type})")
                 self.schemas.compare(old_entry.child("schema"), new_entry.child("schema"), place)
-                self.report.leftovers(old_entry, new_entry, operation, place.label, {"schema"})
+                if "itemSchema" in old_entry.mapping or "itemSchema" in new_entry.mapping:
+                    items = Place(operation, kind.direction, kind.item_root, f"{place.label} items")
+                    old_items, new_items = (
+                        old_entry.child("itemSchema"),
+                        new_entry.child("itemSchema"),
+                    )
+                    self.schemas.compare(old_items, new_items, items)
+                handled = {"schema", "itemSchema"}
+                self.report.leftovers(old_entry, new_entry, operation, place.label, handled)
 
     def headers(self, operation: str, label: str, old: Side, new: Side) -> None:
         old_headers, new_headers = old.child("headers"), new.child("headers")
@@ -483,6 +531,12 @@ def _path_items(root: Side) -> dict[str, _PathItem]:
     return result
 
 
+def _item_side(items: Side, name: str) -> Side:
+    """A path item by name, its `$ref` followed; {} when there is none."""
+    item = items.resolved_child(name)
+    return Side(item.document, item.mapping, item.pointer)
+
+
 def _required(param: dict[str, Any]) -> bool:
     return param.get("in") == "path" or param.get("required") is True
 
@@ -500,6 +554,33 @@ def _parameter_schema(param: Side) -> Side:
         if isinstance(entry, dict) and "schema" in entry:
             return content.child(media_type).child("schema")
     return param.child("schema")
+
+
+_PLAIN_KEYS = frozenset({"type", "description", "title", "example", "examples"})
+
+
+def _generalized_to_array(old: Side, new: Side) -> bool:
+    """A form-style query or cookie scalar that became an unconstrained array of strings.
+
+    On the wire both are `name=value` (every value a string); an array of plain strings reads
+    any single value a client sent before as a one-item array, so nothing old is rejected.
+    """
+    if new.mapping.get("in") not in ("query", "cookie") or _serialization(new.mapping)[0] != "form":
+        return False
+    old_schema = _parameter_schema(old).resolved().mapping
+    new_schema = _parameter_schema(new).resolved().mapping
+    old_type = old_schema.get("type")
+    listed = old_type if isinstance(old_type, list) else ["object"]
+    old_types = {old_type} if isinstance(old_type, str) else {str(t) for t in listed}
+    if not old_types or old_types & {"array", "object"}:
+        return False
+    items = Side(new.document, new_schema.get("items"), "").resolved().mapping
+    return (
+        new_schema.get("type") == "array"
+        and set(new_schema) <= _PLAIN_KEYS | {"items"}
+        and items.get("type", "string") == "string"
+        and set(items) <= _PLAIN_KEYS
+    )
 
 
 def _serialization(param: dict[str, Any]) -> tuple[str, bool, bool, bool]:
