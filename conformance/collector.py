@@ -18,7 +18,7 @@ from .failures import RequestTimedOut
 from .preflight import connection_reason
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
 from .progress import Progress
-from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
+from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult, StreamRow
 from .schemathesis_api import (
     SERVER_UNAVAILABLE,
     UNRESPONSIVE_OPERATION,
@@ -34,6 +34,7 @@ from .schemathesis_api import (
 
 if TYPE_CHECKING:
     from .schemathesis_api import Case, Failure, Interaction, Request
+    from .stream_checks import StreamOutcome
 
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -252,3 +253,38 @@ class Collector:
         )
         self.by_identity[identity] = finding
         self.result.findings.append(finding)
+
+    def stream(self, outcome: StreamOutcome) -> None:
+        """A stream read of the stream checks: its requests, findings, notes and table row."""
+        read, request, case = outcome.read, outcome.request, outcome.case
+        self.result.requests += 1 + (outcome.call is not None)
+        if read.status is not None:
+            self.count(case, read.status)
+        phase = f"streams ({outcome.kind})"
+        exchange = self.redactor.exchange(
+            method=request.method,
+            url=request.url,
+            request_headers=request.headers,
+            request_body=request.body,
+            status=read.status,
+            response_headers=read.headers,
+            response_body=read.excerpt,
+            elapsed=read.elapsed,
+        )
+        for check, failure in outcome.findings:
+            self.add(check, failure, exchange, phase)
+        for note in outcome.notes:
+            text = self.redactor.text(note)
+            if text not in self.result.notes:
+                self.result.notes.append(text)
+        stream = outcome.stream
+        self.result.streams.append(
+            StreamRow(
+                stream.label,
+                stream.status,
+                stream.media_type,
+                outcome.kind,
+                self.redactor.text(outcome.summary),
+            )
+        )
+        self.progress.step(requests=1, findings=len(self.result.findings))

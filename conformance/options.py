@@ -20,7 +20,14 @@ from generator.spec.loader import LoadedSpec, load_spec
 from generator.spec.openapi import iter_operations, resolved
 from generator.spec.validate import validate
 
+from .streams_spec import without_item_schemas
+
 LOCATIONS = ("path", "query", "header", "cookie")
+# Bytes of one response body (`--max-response-bytes`); a stream ends there.
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+# One stream read: seconds in total (`--stream-timeout`) and items (`--stream-max-events`).
+DEFAULT_STREAM_TIMEOUT = 10.0
+DEFAULT_STREAM_MAX_EVENTS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,11 @@ class Options:
     defaulted: frozenset[str] = frozenset()
     # Check a server whose secured operations we cannot pass (no token, or a refused one) anyway.
     allow_unauthenticated: bool = False
+    # --- stream limits (stream-conform) ---------------------------------------------------------
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    stream_timeout: float = DEFAULT_STREAM_TIMEOUT
+    stream_max_events: int = DEFAULT_STREAM_MAX_EVENTS
+    # --- end of stream limits -------------------------------------------------------------------
 
     @classmethod
     def build(
@@ -72,6 +84,9 @@ class Options:
         report_dir: Path | None = None,
         embedded: bool = False,
         allow_unauthenticated: bool = False,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+        stream_max_events: int = DEFAULT_STREAM_MAX_EVENTS,
     ) -> Options:
         """Raise UsageError for a bad value and ContractError for an unusable spec.
 
@@ -84,13 +99,19 @@ class Options:
             raise UsageError("--workers must be at least 1")
         if not request_timeout > 0:
             raise UsageError("--request-timeout must be a positive number of seconds")
+        if max_response_bytes < 1:
+            raise UsageError("--max-response-bytes must be at least 1")
+        if not stream_timeout > 0:
+            raise UsageError("--stream-timeout must be a positive number of seconds")
+        if stream_max_events < 1:
+            raise UsageError("--stream-max-events must be at least 1")
         if seed is not None and not 0 <= seed < 2**63:
             raise UsageError("--seed must be a non-negative integer below 2**63")
         if report_dir is not None:
             ensure_writable(report_dir)
         chosen_seed = seed if seed is not None else secrets.randbits(32)
         loaded = load_spec(spec)
-        validate(loaded)
+        validate(without_item_schemas(loaded))
         pins = parse_params(params, loaded.document)
         defaults = default_pins(pins, default_params, loaded.document)
         pins += defaults
@@ -107,6 +128,9 @@ class Options:
             embedded=embedded,
             defaulted=frozenset(pin.key for pin in defaults),
             allow_unauthenticated=allow_unauthenticated,
+            max_response_bytes=max_response_bytes,
+            stream_timeout=float(stream_timeout),
+            stream_max_events=stream_max_events,
         )
 
     def command(self) -> str:
@@ -123,6 +147,12 @@ class Options:
         parts += ["--request-timeout", f"{self.request_timeout:g}"]
         if self.allow_unauthenticated:
             parts.append("--allow-unauthenticated")
+        if self.max_response_bytes != DEFAULT_MAX_RESPONSE_BYTES:
+            parts += ["--max-response-bytes", str(self.max_response_bytes)]
+        if self.stream_timeout != DEFAULT_STREAM_TIMEOUT:
+            parts += ["--stream-timeout", f"{self.stream_timeout:g}"]
+        if self.stream_max_events != DEFAULT_STREAM_MAX_EVENTS:
+            parts += ["--stream-max-events", str(self.stream_max_events)]
         line = " ".join(shlex.quote(p) for p in parts)
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"

@@ -70,6 +70,7 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
     ]
     header = ["operation", *statuses(result), "undeclared"]
     lines += _table(header, coverage_rows(result), indent="  ")
+    lines += stream_lines(result)
     if result.findings:
         lines += ["", style(f"Findings ({len(result.findings)})", "bold")]
         lines.append(
@@ -102,6 +103,27 @@ def render_summary(result: RunResult, style: Style = plain) -> str:
     lines.append(style(verdict, colour))
     lines.append(f"reproduce: {result.command}")
     return "\n".join(lines)
+
+
+def stream_rows(result: RunResult) -> list[list[str]]:
+    """The stream table: operation, status, media type, read or link, how it went."""
+    return [
+        [row.operation, row.status, row.media_type, row.kind, row.outcome] for row in result.streams
+    ]
+
+
+def stream_lines(result: RunResult) -> list[str]:
+    if not result.streams:
+        return []
+    header = ["operation", "status", "media type", "read", "outcome"]
+    rows = stream_rows(result)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["", "Streams: read under the stream limits; ends-stream links followed"]
+    for row in [header, *rows]:
+        lines.append(
+            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+    return lines
 
 
 def describe_untested(labels: list[str]) -> str:
@@ -163,6 +185,11 @@ def render_markdown(result: RunResult) -> str:
     for row in coverage_rows(result):
         cells = [f"`{row[0]}`", *(c.replace("never seen", "**never seen**") for c in row[1:])]
         lines.append("| " + " | ".join(cells) + " |")
+    if result.streams:
+        lines += ["", "## Streams", "", "| operation | status | media type | read | outcome |"]
+        lines.append("| --- | --- | --- | --- | --- |")
+        for cells in stream_rows(result):
+            lines.append(f"| `{cells[0]}` | {cells[1]} | `{cells[2]}` | {cells[3]} | {cells[4]} |")
     lines += ["", "## Findings", ""]
     if not result.findings:
         lines.append("None.")
@@ -231,6 +258,16 @@ def render_json(result: RunResult) -> str:
                 "tested": row.tested,
             }
             for row in result.coverage.values()
+        ],
+        "streams": [
+            {
+                "operation": row.operation,
+                "status": row.status,
+                "media_type": row.media_type,
+                "read": row.kind,
+                "outcome": row.outcome,
+            }
+            for row in result.streams
         ],
         "findings": [_json_finding(f) for f in result.sorted_findings()],
         "errors": result.errors,

@@ -32,7 +32,7 @@ from generator.spec.config import TOKEN_VARIABLE
 from generator.spec.errors import EXIT_UNUSABLE, UsageError
 from generator.spec.openapi import iter_operations
 
-from . import probes
+from . import probes, stream_checks
 from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
@@ -51,6 +51,8 @@ from .schemathesis_api import (
     schema_operations,
     schemathesis_config,
 )
+from .stream_reader import StreamLimits
+from .streams_spec import StreamResponse, stream_responses
 
 
 def run_conformance(options: Options) -> int:
@@ -124,6 +126,8 @@ def conform(options: Options, progress: Progress) -> RunResult:
         # The free pass: only the operations whose values the pins changed.
         affected = pinned_operations(schemas[0], pins)
         schemas[1:] = [schemas[1].include(name=affected)] if affected else []
+    streams = stream_responses(document)
+    stream_check_names = stream_checks.STREAM_CHECK_NAMES if streams else ()
     result = RunResult(
         spec=str(options.spec.path),
         base_url=options.url,
@@ -131,7 +135,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
-        checks=(*CHECK_NAMES, RequestTimedOut.check),
+        checks=(*CHECK_NAMES, RequestTimedOut.check, *stream_check_names),
         embedded=options.embedded,
         command=options.command(),
         pins=tuple(pin.argument() for pin in pins),
@@ -152,6 +156,8 @@ def conform(options: Options, progress: Progress) -> RunResult:
         progress.start_phase("probes", len(planned))
         for outcome in probes.run(planned, options.request_timeout):
             collector.probe(outcome)
+        if streams:
+            read_streams(options, collector, streams, headers)
     if token is None and any(
         security_of(document, ref.operation).required for ref in iter_operations(document)
     ):
@@ -166,6 +172,33 @@ def conform(options: Options, progress: Progress) -> RunResult:
     )
     result.duration = time.monotonic() - started
     return result
+
+
+def read_streams(
+    options: Options,
+    collector: Collector,
+    streams: list[StreamResponse],
+    headers: dict[str, str],
+) -> None:
+    """The stream checks, on the best accepted request per streaming operation."""
+    planned, notes = stream_checks.plan(streams, collector.candidates)
+    collector.result.notes.extend(notes)
+    limits = StreamLimits(
+        max_events=options.stream_max_events,
+        seconds=options.stream_timeout,
+        max_bytes=options.max_response_bytes,
+    )
+    total = len(planned) + sum(len(stream.links) for stream, _ in planned)
+    collector.progress.start_phase("streams", total)
+    for outcome in stream_checks.run(
+        collector.document,
+        planned,
+        limits,
+        base_url=options.url,
+        headers=headers,
+        request_timeout=options.request_timeout,
+    ):
+        collector.stream(outcome)
 
 
 def credentials_refused(result: RunResult) -> str | None:

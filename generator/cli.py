@@ -148,6 +148,9 @@ def _conform(args: argparse.Namespace) -> int:
                     request_timeout=args.request_timeout,
                     report_dir=Path(args.report) if args.report else None,
                     allow_unauthenticated=args.allow_unauthenticated,
+                    max_response_bytes=args.max_response_bytes,
+                    stream_timeout=args.stream_timeout,
+                    stream_max_events=args.stream_max_events,
                     **embedded,
                 )
             )
@@ -311,6 +314,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a server without a token it accepts: secured operations are then checked "
         "only for their 401 answers (by default such a run is exit 2, nothing past "
         "authentication having been tested)",
+    )
+    conform.add_argument(
+        "--max-response-bytes",
+        type=int,
+        default=8 * 1024 * 1024,
+        metavar="N",
+        help="bytes of one response body the runner reads (a stream ends there; default 8 MiB)",
+    )
+    conform.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds one stream may take to end (and to end after an ends-stream link)",
+    )
+    conform.add_argument(
+        "--stream-max-events",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="items of one stream the runner reads before it calls the stream endless",
     )
     conform.set_defaults(handler=_conform)
     return parser
