@@ -494,7 +494,8 @@ def _ended(read: StreamRead) -> str:
 def _link_summary(link: EndsStreamLink, read: StreamRead, outcome: StreamOutcome) -> str:
     if outcome.call is None:
         return f"{link.name}: not followed"
-    verdict = "failed" if outcome.findings else "passed"
+    failed = any(check == StreamNotEndedByLink.check for check, _ in outcome.findings)
+    verdict = "failed" if failed else "passed"
     last = terminal_name(read.items[-1]) if read.items else None
     after = read.since_mark()
     timing = f" {after * 1000:.0f} ms after the call" if after is not None else ""
