@@ -56,6 +56,9 @@ class Collector:
         self.headers = dict(headers)
         self.progress = progress
         self.candidates: dict[str, Candidate] = {}
+        # The best accepted request per (operation, media type) that was answered with that
+        # media type: what the stream checks replay first (a stream, not a JSON answer).
+        self.streamed: dict[tuple[str, str], Candidate] = {}
         self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
         self.timed_out: set[str] = set()
         self.operations = 0
@@ -116,6 +119,10 @@ class Collector:
                     status = response.status_code
                     row.authenticated[status] = row.authenticated.get(status, 0) + 1
                 self.consider(case, interaction.request, response.status_code, authenticated)
+                content_type = response.headers.get("content-type") or [""]
+                self.consider_stream(
+                    case, interaction.request, response.status_code, content_type[0], authenticated
+                )
         for check, failure, failed in recorded_failures(recorder):
             exchange = self.exchange(failed) if failed is not None else None
             self.add(check, failure, exchange, phase)
@@ -206,6 +213,23 @@ class Collector:
         current = self.candidates.get(label)
         if current is None or rank < current.rank:
             self.candidates[label] = Candidate(case, SentRequest.from_recorded(request), rank)
+
+    def consider_stream(
+        self,
+        case: Case[Any],
+        request: Request,
+        status: int,
+        content_type: str,
+        authenticated: bool | None,
+    ) -> None:
+        media_type = content_type.split(";")[0].strip().lower()
+        rank = candidate_rank(case, status, authenticated is not False)
+        if rank is None or rank[1] != 0 or not media_type:
+            return
+        key = (case.operation.label, media_type)
+        current = self.streamed.get(key)
+        if current is None or rank < current.rank:
+            self.streamed[key] = Candidate(case, SentRequest.from_recorded(request), rank)
 
     def exchange(self, interaction: Interaction) -> Exchange:
         request = interaction.request

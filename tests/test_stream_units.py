@@ -18,6 +18,7 @@ from conformance.stream_checks import (
     judge_link,
     judge_read,
     link_target,
+    plan,
     resolve_expression,
 )
 from conformance.stream_framing import JsonRecord, LineParser, SseEvent, SseParser
@@ -267,3 +268,14 @@ def test_an_endless_stream_stops_at_each_limit(limits: StreamLimits, ended: str)
     assert len(result.items) <= limits.max_events
     if ended == "events":
         assert len(result.items) == 5
+
+
+def test_plan_prefers_a_request_the_engine_saw_answered_with_the_stream() -> None:
+    plain: Any = object()
+    streamed: Any = object()
+    planned, notes = plan(
+        [RUNS, LOG], {RUNS.label: plain}, {(RUNS.label, RUNS.media_type): streamed}
+    )
+    assert planned == [(RUNS, streamed)]
+    assert notes == [f"{LOG.label}: no accepted request to read its application/jsonl from"]
+    assert plan([RUNS], {RUNS.label: plain})[0] == [(RUNS, plain)]
