@@ -59,6 +59,9 @@ class Collector:
         # The best accepted request per (operation, media type) that was answered with that
         # media type: what the stream checks replay first (a stream, not a JSON answer).
         self.streamed: dict[tuple[str, str], Candidate] = {}
+        # A positive request per operation that got no response (a timeout: maybe a stream that
+        # does not end): the stream checks' last resort, so that they can say why.
+        self.unanswered: dict[str, Candidate] = {}
         self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
         self.timed_out: set[str] = set()
         self.operations = 0
@@ -108,6 +111,7 @@ class Collector:
             self.result.requests += 1
             response = interaction.response
             if response is None:
+                self.consider_unanswered(case, interaction.request)
                 if case.operation.label in self.timed_out:
                     self.add_timeout(case, self.exchange(interaction), phase)
                 continue
@@ -213,6 +217,13 @@ class Collector:
         current = self.candidates.get(label)
         if current is None or rank < current.rank:
             self.candidates[label] = Candidate(case, SentRequest.from_recorded(request), rank)
+
+    def consider_unanswered(self, case: Case[Any], request: Request) -> None:
+        if candidate_rank(case, 200, True) is not None:
+            label = case.operation.label
+            self.unanswered.setdefault(
+                label, Candidate(case, SentRequest.from_recorded(request), (9, 9))
+            )
 
     def consider_stream(
         self,

@@ -181,7 +181,9 @@ def read_streams(
     headers: dict[str, str],
 ) -> None:
     """The stream checks, on the best accepted request per streaming operation."""
-    planned, notes = stream_checks.plan(streams, collector.candidates, collector.streamed)
+    planned, notes = stream_checks.plan(
+        streams, collector.candidates, collector.streamed, collector.unanswered
+    )
     collector.result.notes.extend(notes)
     limits = StreamLimits(
         max_events=options.stream_max_events,

@@ -96,15 +96,18 @@ def plan(
     streams: Sequence[StreamResponse],
     candidates: Mapping[str, Candidate],
     streamed: Mapping[tuple[str, str], Candidate] | None = None,
+    unanswered: Mapping[str, Candidate] | None = None,
 ) -> tuple[list[tuple[StreamResponse, Candidate]], list[str]]:
-    """The streams to read, each with the request to base it on (one the engine saw answered
-    with the stream's media type, else the operation's best accepted request); notes for the
-    others."""
+    """The streams to read, each with the request to base it on: one the engine saw answered
+    with the stream's media type, else the operation's best accepted request, else one that got
+    no answer in time (a stream that does not end, read again here under the stream limits);
+    notes for the others."""
     planned: list[tuple[StreamResponse, Candidate]] = []
     notes: list[str] = []
     for stream in streams:
         candidate = (streamed or {}).get((stream.label, stream.media_type))
         candidate = candidate or candidates.get(stream.label)
+        candidate = candidate or (unanswered or {}).get(stream.label)
         if candidate is None:
             notes.append(
                 f"{stream.label}: no accepted request to read its {stream.media_type} from"

@@ -279,3 +279,28 @@ def test_plan_prefers_a_request_the_engine_saw_answered_with_the_stream() -> Non
     assert planned == [(RUNS, streamed)]
     assert notes == [f"{LOG.label}: no accepted request to read its application/jsonl from"]
     assert plan([RUNS], {RUNS.label: plain})[0] == [(RUNS, plain)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("limits", "ended"),
+    [
+        (StreamLimits(max_events=7, seconds=30, max_bytes=1 << 20), "events"),
+        (StreamLimits(max_events=10**6, seconds=0.5, max_bytes=1 << 20), "timeout"),
+    ],
+    ids=["events", "timeout"],
+)
+def test_an_endless_json_lines_stream_stops_at_the_limits(limits: StreamLimits, ended: str) -> None:
+    async def read(url: str) -> StreamRead:
+        request = StreamRequest(
+            "GET", f"{url}/workflows/demo/log", {"Authorization": f"Bearer {TOKEN}"}, None
+        )
+        async with httpx.AsyncClient(trust_env=False) as client:
+            return await read_stream(client, request, limits, media_type="application/jsonl")
+
+    with broken_server("stream_endless_jsonl") as url:
+        result = asyncio.run(read(url))
+    assert result.ended == ended
+    assert all(isinstance(item, JsonRecord) and item.error is None for item in result.items)
+    found = judge_read(DOCUMENT, LOG, result, limits)
+    assert [(check, failure.code) for check, failure in found] == [("stream_limits", "CT114")]
