@@ -20,7 +20,7 @@ from .credentials import security_of
 from .error_lines import BUG_HINT, describe_exception, engine_curl, error_line
 from .failures import RequestTimedOut, ResponseRefused
 from .probes import Candidate, ProbeOutcome, SentRequest, candidate_rank
-from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult
+from .results import Exchange, Finding, OperationCoverage, Redactor, RunResult, StreamRow
 from .schemathesis_api import (
     SERVER_UNAVAILABLE,
     UNRESPONSIVE_OPERATION,
@@ -36,6 +36,7 @@ from .schemathesis_api import (
 
 if TYPE_CHECKING:
     from .schemathesis_api import Case, Failure, Interaction, Request
+    from .stream_checks import StreamOutcome
 
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
@@ -57,6 +58,12 @@ class Collector:
         self.headers = dict(headers)
         self.progress = progress
         self.candidates: dict[str, Candidate] = {}
+        # The best accepted request per (operation, media type) that was answered with that
+        # media type: what the stream checks replay first (a stream, not a JSON answer).
+        self.streamed: dict[tuple[str, str], Candidate] = {}
+        # A positive request per operation that got no response (a timeout: maybe a stream that
+        # does not end): the stream checks' last resort, so that they can say why.
+        self.unanswered: dict[str, Candidate] = {}
         self.by_identity: dict[tuple[str, str, str, str], Finding] = {}
         self.timed_out: set[str] = set()
         # Operations whose last request got a response we refused to read, and why.
@@ -115,6 +122,7 @@ class Collector:
             self.result.requests += 1
             response = interaction.response
             if response is None:
+                self.consider_unanswered(case, interaction.request)
                 label = case.operation.label
                 if label in self.refused:
                     self.add_refused(case, self.exchange(interaction), phase, self.refused[label])
@@ -129,6 +137,10 @@ class Collector:
                     status = response.status_code
                     row.authenticated[status] = row.authenticated.get(status, 0) + 1
                 self.consider(case, interaction.request, response.status_code, authenticated)
+                content_type = response.headers.get("content-type") or [""]
+                self.consider_stream(
+                    case, interaction.request, response.status_code, content_type[0], authenticated
+                )
         for check, failure, failed in recorded_failures(recorder):
             exchange = self.exchange(failed) if failed is not None else None
             self.add(check, failure, exchange, phase)
@@ -239,6 +251,30 @@ class Collector:
         if current is None or rank < current.rank:
             self.candidates[label] = Candidate(case, SentRequest.from_recorded(request), rank)
 
+    def consider_unanswered(self, case: Case[Any], request: Request) -> None:
+        if candidate_rank(case, 200, True) is not None:
+            label = case.operation.label
+            self.unanswered.setdefault(
+                label, Candidate(case, SentRequest.from_recorded(request), (9, 9))
+            )
+
+    def consider_stream(
+        self,
+        case: Case[Any],
+        request: Request,
+        status: int,
+        content_type: str,
+        authenticated: bool | None,
+    ) -> None:
+        media_type = content_type.split(";")[0].strip().lower()
+        rank = candidate_rank(case, status, authenticated is not False)
+        if rank is None or rank[1] != 0 or not media_type:
+            return
+        key = (case.operation.label, media_type)
+        current = self.streamed.get(key)
+        if current is None or rank < current.rank:
+            self.streamed[key] = Candidate(case, SentRequest.from_recorded(request), rank)
+
     def exchange(self, interaction: Interaction) -> Exchange:
         request = interaction.request
         response = interaction.response
@@ -293,3 +329,38 @@ class Collector:
         )
         self.by_identity[identity] = finding
         self.result.findings.append(finding)
+
+    def stream(self, outcome: StreamOutcome) -> None:
+        """A stream read of the stream checks: its requests, findings, notes and table row."""
+        read, request, case = outcome.read, outcome.request, outcome.case
+        self.result.requests += 1 + (outcome.call is not None)
+        if read.status is not None:
+            self.count(case, read.status)
+        phase = f"streams ({outcome.kind})"
+        exchange = self.redactor.exchange(
+            method=request.method,
+            url=request.url,
+            request_headers=request.headers,
+            request_body=request.body,
+            status=read.status,
+            response_headers=read.headers,
+            response_body=read.excerpt,
+            elapsed=read.elapsed,
+        )
+        for check, failure in outcome.findings:
+            self.add(check, failure, exchange, phase)
+        for note in outcome.notes:
+            text = self.redactor.text(note)
+            if text not in self.result.notes:
+                self.result.notes.append(text)
+        stream = outcome.stream
+        self.result.streams.append(
+            StreamRow(
+                stream.label,
+                stream.status,
+                stream.media_type,
+                outcome.kind,
+                self.redactor.text(outcome.summary),
+            )
+        )
+        self.progress.step(requests=1, findings=len(self.result.findings))

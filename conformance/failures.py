@@ -23,6 +23,12 @@ __all__ = [
     "ServerError",
     "Severity",
     "StatusOnlyCoveredByDefault",
+    "StreamFramingBroken",
+    "StreamItemInvalid",
+    "StreamNotEnded",
+    "StreamNotEndedByLink",
+    "StreamWrongTerminalEvent",
+    "UndeclaredEventName",
     "UndeclaredContentType",
     "UndeclaredMethodAccepted",
     "UndeclaredStatus",
@@ -129,3 +135,43 @@ class ResponseRefused(ContractViolation):
     code = "CT120"
     kind_title = "Response the runner refused to read"
     check = "response_limits"
+
+
+# Streams (conformance.stream_checks): found by our stream reads, not by a registered check.
+
+
+class StreamFramingBroken(ContractViolation):
+    code = "CT111"
+    kind_title = "Stream framing broken"
+    check = "stream_framing"
+
+
+class StreamItemInvalid(ContractViolation):
+    code = "CT112"
+    kind_title = "Stream item does not match the item schema"
+    check = "stream_items"
+
+
+class UndeclaredEventName(ContractViolation):
+    code = "CT113"
+    kind_title = "Event name the item schema does not allow"
+    check = "stream_event_names"
+
+
+class StreamNotEnded(ContractViolation):
+    code = "CT114"
+    kind_title = "Stream did not end within the stream limits"
+    check = "stream_limits"
+    default_severity = Severity.MEDIUM
+
+
+class StreamNotEndedByLink(ContractViolation):
+    code = "CT115"
+    kind_title = "Following an ends-stream link did not end the stream in time"
+    check = "stream_ends_on_link"
+
+
+class StreamWrongTerminalEvent(ContractViolation):
+    code = "CT116"
+    kind_title = "Stream ended by a link without the contract's terminal event"
+    check = "stream_ends_on_link"

@@ -22,8 +22,12 @@ from generator.spec.validate import validate
 
 from .bounded_http import DEFAULT_MAX_RESPONSE_BYTES, Limits
 from .gates import read_baseline
+from .streams_spec import without_item_schemas
 
 LOCATIONS = ("path", "query", "header", "cookie")
+# One stream read: seconds in total (`--stream-timeout`) and items (`--stream-max-events`).
+DEFAULT_STREAM_TIMEOUT = 10.0
+DEFAULT_STREAM_MAX_EVENTS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,10 @@ class Options:
     fail_under: float | None = None  # `--fail-under PCT`, on the declared statuses exercised
     shard: tuple[int, int] | None = None  # `--shard K/N`: (K, N), K counted from 1
     # --- end of CI gates and sharding -----------------------------------------------------------
+    # --- stream limits (stream-conform) ---------------------------------------------------------
+    stream_timeout: float = DEFAULT_STREAM_TIMEOUT
+    stream_max_events: int = DEFAULT_STREAM_MAX_EVENTS
+    # --- end of stream limits -------------------------------------------------------------------
 
     @property
     def limits(self) -> Limits:
@@ -96,6 +104,8 @@ class Options:
         write_baseline: Path | None = None,
         fail_under: float | None = None,
         shard: str | None = None,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+        stream_max_events: int = DEFAULT_STREAM_MAX_EVENTS,
     ) -> Options:
         """Raise UsageError for a bad value and ContractError for an unusable spec.
 
@@ -110,6 +120,10 @@ class Options:
             raise UsageError("--request-timeout must be a positive number of seconds")
         if max_response_bytes < 1:
             raise UsageError("--max-response-bytes must be at least 1")
+        if not stream_timeout > 0:
+            raise UsageError("--stream-timeout must be a positive number of seconds")
+        if stream_max_events < 1:
+            raise UsageError("--stream-max-events must be at least 1")
         if seed is not None and not 0 <= seed < 2**63:
             raise UsageError("--seed must be a non-negative integer below 2**63")
         if report_dir is not None:
@@ -119,7 +133,7 @@ class Options:
         known = read_baseline(baseline) if baseline is not None else None
         chosen_seed = seed if seed is not None else secrets.randbits(32)
         loaded = load_spec(spec)
-        validate(loaded)
+        validate(without_item_schemas(loaded))
         pins = parse_params(params, loaded.document)
         defaults = default_pins(pins, default_params, loaded.document)
         pins += defaults
@@ -142,6 +156,8 @@ class Options:
             write_baseline=write_baseline,
             fail_under=fail_under,
             shard=parse_shard(shard) if shard is not None else None,
+            stream_timeout=float(stream_timeout),
+            stream_max_events=stream_max_events,
         )
 
     def command(self) -> str:
@@ -166,6 +182,10 @@ class Options:
             parts += ["--fail-under", f"{self.fail_under:g}"]
         if self.shard is not None:
             parts += ["--shard", f"{self.shard[0]}/{self.shard[1]}"]
+        if self.stream_timeout != DEFAULT_STREAM_TIMEOUT:
+            parts += ["--stream-timeout", f"{self.stream_timeout:g}"]
+        if self.stream_max_events != DEFAULT_STREAM_MAX_EVENTS:
+            parts += ["--stream-max-events", str(self.stream_max_events)]
         line = " ".join(shlex.quote(p) for p in parts)
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"

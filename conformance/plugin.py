@@ -46,6 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--contract-request-timeout", type=float, default=10.0, help="seconds per request"
     )
+    group.addoption(
+        "--contract-stream-timeout", type=float, default=10.0, help="seconds per stream read"
+    )
+    group.addoption(
+        "--contract-stream-max-events", type=int, default=1000, help="items per stream read"
+    )
     group.addoption("--contract-report", help="also write junit.xml, report.md, report.json here")
     group.addoption(
         "--contract-allow-unauthenticated",
@@ -99,9 +105,12 @@ class ContractSuite(pytest.Collector):
     def collect(self) -> list[pytest.Item]:
         from .checks import CHECK_NAMES
         from .failures import RequestTimedOut
+        from .stream_checks import STREAM_CHECK_NAMES
+        from .streams_spec import stream_responses
 
         self.options = self._usable_options()
-        checks = (*CHECK_NAMES, RequestTimedOut.check)
+        streams = STREAM_CHECK_NAMES if stream_responses(self.options.spec.document) else ()
+        checks = (*CHECK_NAMES, RequestTimedOut.check, *streams)
         return [
             RunItem.from_parent(self, name="run"),
             *(
@@ -135,6 +144,8 @@ class ContractSuite(pytest.Collector):
                 report_dir=Path(report) if report else None,
                 allow_unauthenticated=option("contract_allow_unauthenticated"),
                 max_response_bytes=option("contract_max_response_bytes"),
+                stream_timeout=option("contract_stream_timeout"),
+                stream_max_events=option("contract_stream_max_events"),
             )
             ensure_usable(options)
         except ContractError as exc:

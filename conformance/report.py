@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET  # noqa: S405 - we only write XML, never parse it
 
+from generator.terminal.text import printable
+
 from .gates import stable_key
 from .results import UNTESTED_REASON, Finding, RunResult
 
@@ -49,6 +51,13 @@ def coverage_rows(result: RunResult) -> list[list[str]]:
         cells.append(undeclared)
         rows.append(cells)
     return rows
+
+
+def stream_rows(result: RunResult) -> list[list[str]]:
+    """The stream table: operation, status, media type, read or link, how it went."""
+    return [
+        [row.operation, row.status, row.media_type, row.kind, row.outcome] for row in result.streams
+    ]
 
 
 def describe_untested(labels: list[str], limit: int | None = None) -> str:
@@ -128,6 +137,15 @@ def render_markdown(result: RunResult) -> str:
     for row in coverage_rows(result):
         cells = [f"`{row[0]}`", *(c.replace("never seen", "**never seen**") for c in row[1:])]
         lines.append("| " + " | ".join(cells) + " |")
+    if result.streams:
+        lines += ["", "## Streams", "", "| operation | status | media type | read | outcome |"]
+        lines.append("| --- | --- | --- | --- | --- |")
+        for cells in stream_rows(result):
+            operation, status, media_type, kind, outcome = (printable(c) for c in cells)
+            lines.append(
+                f"| {md_code(operation)} | {md_text(status)} | {md_code(media_type)} "
+                f"| {md_text(kind)} | {md_text(outcome)} |"
+            )
     lines += ["", "## Findings", ""]
     if not result.findings:
         lines.append("None.")
@@ -199,6 +217,16 @@ def render_json(result: RunResult) -> str:
                 "tested": row.tested,
             }
             for row in result.coverage.values()
+        ],
+        "streams": [
+            {
+                "operation": row.operation,
+                "status": row.status,
+                "media_type": row.media_type,
+                "read": row.kind,
+                "outcome": row.outcome,
+            }
+            for row in result.streams
         ],
         "findings": [_json_finding(f) for f in result.sorted_findings()],
         "errors": result.errors,

@@ -291,6 +291,17 @@ class OperationCoverage:
 
 
 @dataclass(slots=True)
+class StreamRow:
+    """One stream read of the stream checks: which stream, how it went (already redacted)."""
+
+    operation: str
+    status: str
+    media_type: str
+    kind: str  # `read`, or `link NAME` for an ends-stream link followed
+    outcome: str  # e.g. `12 items, ended` or `CancelStreamingRun: passed, ended ... with X`
+
+
+@dataclass(slots=True)
 class RunResult:
     spec: str
     base_url: str
@@ -310,6 +321,7 @@ class RunResult:
     embedded: bool = False
     command: str = ""
     pins: tuple[str, ...] = ()  # LOCATION.NAME=VALUE, the user's and the server's defaults
+    streams: list[StreamRow] = field(default_factory=list)
     # Why nothing this run saw can be trusted (the token refused, a wrong base URL): exit 2.
     blocked: str | None = None
     shard: str | None = None  # `K/N` when the run checked one shard of the operations

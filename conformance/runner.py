@@ -36,11 +36,11 @@ from generator.terminal.console import wants_colour, width_of
 from generator.terminal.progress import Progress
 from generator.terminal.text import say
 
-from . import probes
+from . import probes, stream_checks
 from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
-from .failures import RequestTimedOut, ResponseRefused
+from .failures import RequestTimedOut
 from .gates import apply_gates, render_baseline
 from .options import Options, Pin
 from .preflight import Unusable, check_credentials, preflight
@@ -55,6 +55,8 @@ from .schemathesis_api import (
     schema_operations,
     schemathesis_config,
 )
+from .stream_reader import StreamLimits
+from .streams_spec import StreamResponse, stream_responses
 from .summary import render_summary
 
 
@@ -147,6 +149,8 @@ def conform(options: Options, progress: Progress) -> RunResult:
         if chosen is not None:
             affected = [label for label in affected if label in chosen]
         schemas[1:] = [schemas[1].include(name=affected)] if affected else []
+    streams = stream_responses(document)
+    stream_check_names = stream_checks.STREAM_CHECK_NAMES if streams else ()
     result = RunResult(
         spec=str(options.spec.path),
         base_url=options.url,
@@ -154,7 +158,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
-        checks=(*CHECK_NAMES, RequestTimedOut.check, ResponseRefused.check),
+        checks=(*CHECK_NAMES, RequestTimedOut.check, *stream_check_names),
         embedded=options.embedded,
         command=options.command(),
         pins=tuple(pin.argument() for pin in pins),
@@ -178,6 +182,8 @@ def conform(options: Options, progress: Progress) -> RunResult:
             collector.probe(outcome)
     if options.shard is not None and _has_links(document):
         result.notes.append("stateful phase skipped: --shard splits the operations its links join")
+        if streams:
+            read_streams(options, collector, streams, headers)
     if token is None and any(
         security_of(document, ref.operation).required for ref in iter_operations(document)
     ):
@@ -192,6 +198,35 @@ def conform(options: Options, progress: Progress) -> RunResult:
     )
     result.duration = time.monotonic() - started
     return result
+
+
+def read_streams(
+    options: Options,
+    collector: Collector,
+    streams: list[StreamResponse],
+    headers: dict[str, str],
+) -> None:
+    """The stream checks, on the best accepted request per streaming operation."""
+    planned, notes = stream_checks.plan(
+        streams, collector.candidates, collector.streamed, collector.unanswered
+    )
+    collector.result.notes.extend(notes)
+    limits = StreamLimits(
+        max_events=options.stream_max_events,
+        seconds=options.stream_timeout,
+        max_bytes=options.max_response_bytes,
+    )
+    total = len(planned) + sum(len(stream.links) for stream, _ in planned)
+    collector.progress.start_phase("streams", total)
+    for outcome in stream_checks.run(
+        collector.document,
+        planned,
+        limits,
+        base_url=options.url,
+        headers=headers,
+        request_timeout=options.request_timeout,
+    ):
+        collector.stream(outcome)
 
 
 def credentials_refused(result: RunResult) -> str | None:

@@ -111,6 +111,8 @@ def schemathesis_config(
         "headers": dict(headers),
         "workers": options.workers,
         "request-timeout": options.request_timeout,
+        # An event stream the engine reads ends at this many events or the request timeout.
+        "max-stream-events": options.stream_max_events,
         "continue-on-failure": True,
         "cache": {"enabled": False},
         "warnings": False,

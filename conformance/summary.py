@@ -16,7 +16,7 @@ from rich.text import Text
 
 from generator.terminal.text import printable, render, shell_lines
 
-from .report import coverage_rows, describe_phases, describe_untested, statuses
+from .report import coverage_rows, describe_phases, describe_untested, statuses, stream_rows
 from .results import RunResult
 
 INDENT = "  "
@@ -43,6 +43,10 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     yield Text("")
     yield Text("Coverage: responses seen per declared status")
     yield from _matrix(result, width)
+    if result.streams:
+        yield Text("")
+        yield Text("Streams: read under the stream limits; ends-stream links followed")
+        yield _streams(result)
     if result.findings:
         yield Text("")
         yield Text(f"Findings ({len(result.findings)})", style="bold")
@@ -128,6 +132,16 @@ def folded_matrix(result: RunResult, width: int) -> Iterator[RenderableType]:
         other = " ".join(f"{s}×{n}" for s, n in sorted(row.undeclared.items()))
         table.add_row(printable(row.label), counts or "-", " ".join(row.never_seen()) or "-", other)
     yield _indented(table)
+
+
+def _streams(result: RunResult) -> RenderableType:
+    table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
+    for name in ("operation", "status", "media type", "read"):
+        table.add_column(name, overflow="fold")
+    table.add_column("outcome", overflow="fold", ratio=1)
+    for cells in stream_rows(result):
+        table.add_row(*(printable(cell) for cell in cells))
+    return _indented(table)
 
 
 def _findings(result: RunResult) -> RenderableType:

@@ -202,6 +202,8 @@ def _conform(args: argparse.Namespace) -> int:
                     write_baseline=args.write_baseline,
                     fail_under=args.fail_under,
                     shard=args.shard,
+                    stream_timeout=args.stream_timeout,
+                    stream_max_events=args.stream_max_events,
                     **embedded,
                 )
             )
@@ -409,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=8 * 1024 * 1024,
         metavar="N",
         help="bytes of one response body, on the wire and decoded, past which the response is "
-        "a finding (default 8 MiB)",
+        "a finding; a stream ends there (default 8 MiB)",
     )
     # CI gates and sharding (conform-bounds).
     conform.add_argument(
@@ -434,6 +436,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--shard",
         metavar="K/N",
         help="check only shard K of N of the operations (merge with `contract report merge`)",
+    )
+    # Stream limits (stream-conform).
+    conform.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds one stream may take to end (and to end after an ends-stream link)",
+    )
+    conform.add_argument(
+        "--stream-max-events",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="items of one stream the runner reads before it calls the stream endless",
     )
     conform.set_defaults(handler=_conform)
 
