@@ -137,7 +137,9 @@ class DataGenerator:
                 result[name] = self._value(prop, rng, depth + 1, examples)
         for name in sorted(required - set(result)):
             extra = schema.get("additionalProperties")
-            result[name] = self._value(extra if isinstance(extra, dict) else {}, rng, depth + 1, examples)
+            result[name] = self._value(
+                extra if isinstance(extra, dict) else {}, rng, depth + 1, examples
+            )
         extra = schema.get("additionalProperties")
         wanted = int(schema.get("minProperties") or 0)
         index = 0
@@ -157,7 +159,8 @@ class DataGenerator:
         high = schema.get("maxItems")
         high = int(high) if isinstance(high, int) else max(low, MAX_ITEMS)
         count = low if depth >= SHALLOW_DEPTH else min(high, max(low, rng.randint(1, MAX_ITEMS)))
-        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else []
+        declared = schema.get("prefixItems")
+        prefix: list[Any] = declared if isinstance(declared, list) else []
         items = schema.get("items", {})
         values: list[Any] = []
         attempts = 0
@@ -179,7 +182,9 @@ class DataGenerator:
         low = int(schema.get("minLength") or 0)
         high = schema.get("maxLength")
         formatted = _formatted(str(schema.get("format", "")), rng)
-        if formatted is not None and low <= len(formatted) <= (high if high is not None else 1 << 30):
+        if formatted is not None and low <= len(formatted) <= (
+            high if high is not None else 1 << 30
+        ):
             return formatted
         text = f"{rng.choice(WORDS)}-{rng.randrange(1000)}"
         if high is not None:
@@ -190,7 +195,10 @@ class DataGenerator:
 
     def _number(self, schema: dict[str, Any], rng: random.Random, *, integer: bool) -> float:
         low, high = schema.get("minimum"), schema.get("maximum")
-        exclusive_low, exclusive_high = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+        exclusive_low, exclusive_high = (
+            schema.get("exclusiveMinimum"),
+            schema.get("exclusiveMaximum"),
+        )
         step = 1 if integer else 0.5
         if isinstance(exclusive_low, bool):  # OpenAPI 3.0: a flag on `minimum`
             exclusive_low = low if exclusive_low else None
@@ -253,7 +261,7 @@ def _formatted(name: str, rng: random.Random) -> str | None:
 
 
 def _from_pattern(pattern: str, rng: random.Random) -> str:
-    """A string matching `pattern`, drawn by Hypothesis from the seed (no shrinking, no database)."""
+    """A string matching `pattern`, drawn by Hypothesis from the seed (no shrinking, no DB)."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
 
@@ -267,7 +275,7 @@ def _from_pattern(pattern: str, rng: random.Random) -> str:
                 max_examples=10,
                 suppress_health_check=list(HealthCheck),
             ),
-            random=random.Random(rng.getrandbits(64)),
+            random=random.Random(rng.getrandbits(64)),  # noqa: S311 - test data, no secret
         )
     except Exception as exc:  # an invalid or unsupported regex: the value cannot be made
         raise CannotGenerate(f"pattern {pattern!r}: {type(exc).__name__}") from None

@@ -94,9 +94,7 @@ class OperationPlan:
 class Planner:
     """Builds the `OperationPlan`s of a document, bodies validated, with one seed."""
 
-    def __init__(
-        self, document: Mapping[str, Any], seed: int, warn: Callable[[str], None]
-    ) -> None:
+    def __init__(self, document: Mapping[str, Any], seed: int, warn: Callable[[str], None]) -> None:
         self.document = document
         self.seed = seed
         self.warn = warn
@@ -111,7 +109,7 @@ class Planner:
             label = f"{method} {ref.path}"
             responses: list[DeclaredResponse] = []
             raw = ref.operation.get("responses")
-            for key, value in (raw.items() if isinstance(raw, dict) else ()):
+            for key, value in raw.items() if isinstance(raw, dict) else ():
                 pointer = f"{ref.pointer}/responses/{escape_pointer(str(key))}"
                 declared = self._response(label, str(key), value, pointer)
                 if declared is not None:
@@ -119,15 +117,13 @@ class Planner:
             result[(method, ref.path)] = OperationPlan(method, ref.path, label, responses)
         return result
 
-    def _response(
-        self, label: str, key: str, value: Any, pointer: str
-    ) -> DeclaredResponse | None:
+    def _response(self, label: str, key: str, value: Any, pointer: str) -> DeclaredResponse | None:
         end = follow_refs(self.document, value, pointer)
         if not isinstance(end.value, dict):
             return None
         declared = DeclaredResponse(key)
         content = end.value.get("content")
-        for media_type, media in (content.items() if isinstance(content, dict) else ()):
+        for media_type, media in content.items() if isinstance(content, dict) else ():
             if not isinstance(media, dict):
                 continue
             media_pointer = f"{end.pointer}/content/{escape_pointer(str(media_type))}"
@@ -161,7 +157,7 @@ class Planner:
         body = MediaBody(media_type, schema_pointer)
         candidates: list[tuple[str, Any]] = []
         examples = media.get("examples")
-        for name, example in (examples.items() if isinstance(examples, dict) else ()):
+        for name, example in examples.items() if isinstance(examples, dict) else ():
             resolved = follow_refs(self.document, example).value
             if isinstance(resolved, dict) and "value" in resolved:
                 candidates.append((str(name), resolved["value"]))
@@ -171,7 +167,7 @@ class Planner:
             encoded = self._valid_body(media_type, schema_pointer, value)
             if encoded is not None:
                 body.examples.setdefault(name, encoded)
-        rng = random.Random(f"{self.seed}:{what}")
+        rng = random.Random(f"{self.seed}:{what}")  # noqa: S311 - mock data, no secret
         body.generated = self._generated(media_type, schema_pointer, rng)
         if body.generated is None and body.examples:
             body.generated = next(iter(body.examples.values()))

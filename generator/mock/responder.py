@@ -16,7 +16,8 @@ from typing import Any
 from .plan import Body, DeclaredResponse, MediaBody, OperationPlan, Planner
 from .prefer import Preferences, parse_prefer
 
-PREFERENCES: ContextVar[Preferences] = ContextVar("mock_preferences", default=Preferences())
+NO_PREFERENCES = Preferences()
+PREFERENCES: ContextVar[Preferences] = ContextVar("mock_preferences", default=NO_PREFERENCES)
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
@@ -108,7 +109,7 @@ class Responder:
         media = response.media[0]
         dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
         if dynamic:
-            rng = random.Random(f"{self.seed}:{plan.label}:{next(self.calls)}")
+            rng = random.Random(f"{self.seed}:{plan.label}:{next(self.calls)}")  # noqa: S311
             return media, self.planner.generate(media, rng)
         if media.examples:
             return media, next(iter(media.examples.values()))
