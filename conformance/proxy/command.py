@@ -9,11 +9,13 @@ from __future__ import annotations
 import copy
 import queue
 import shlex
+import signal
 import socket
 import sys
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -96,11 +98,15 @@ def run_proxy(
         flush=True,
     )
     started = time.monotonic()
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the
+    # previous handler: here that ends `run` with an exception, and the reports get written.
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         server.run(sockets=[sock])
-    except SystemExit:
+    except (KeyboardInterrupt, Stopped, SystemExit):
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sock.close()
         checker.close()
         if har is not None:
@@ -119,6 +125,14 @@ def run_proxy(
     if not server.started:
         return EXIT_UNUSABLE
     return result.exit_code
+
+
+class Stopped(Exception):
+    """SIGTERM, after uvicorn's graceful shutdown."""
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped
 
 
 class Checker:

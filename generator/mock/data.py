@@ -265,14 +265,23 @@ def _from_pattern(pattern: str, rng: random.Random) -> str:
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
 
+    # Hypothesis tries the simplest strings first: taking the k-th one varies the value by seed.
+    wanted = rng.randrange(1, 8)
+    seen = 0
+
+    def kth(_: str) -> bool:
+        nonlocal seen
+        seen += 1
+        return seen >= wanted
+
     try:
         found: str = find(
             st.from_regex(pattern, fullmatch=False),
-            lambda _: True,
+            kth,
             settings=settings(
                 database=None,
                 phases=[Phase.generate],
-                max_examples=10,
+                max_examples=20,
                 suppress_health_check=list(HealthCheck),
             ),
             random=random.Random(rng.getrandbits(64)),  # noqa: S311 - test data, no secret
