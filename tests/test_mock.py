@@ -32,7 +32,7 @@ AGENTOS = REPO / "spec" / "agentos.yaml"
 CORPUS_SAMPLE = [
     SHARED / "corpus" / "real" / "interzoid.com__lookupareacode.json",
     SHARED / "corpus" / "real" / "interzoid.com__getfullnamematch.json",
-    SHARED / "corpus" / "real" / "nasa.gov__asteroids neows.json",
+    SHARED / "corpus" / "real" / "departureboard.io.json",
 ]
 AUTH = {"Authorization": f"Bearer {MOCK_TOKEN}"}
 CANCEL = "/workflows/demo/runs/run-1/cancel"
