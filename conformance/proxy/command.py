@@ -6,38 +6,33 @@ upstream URL, a taken port, an unusable spec) or cannot write its reports.
 
 from __future__ import annotations
 
-import copy
-import queue
+import multiprocessing
 import shlex
 import signal
 import socket
 import sys
-import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
 import uvicorn
 
-from generator.spec.errors import EXIT_UNUSABLE, UsageError
+from generator.spec.errors import EXIT_UNUSABLE, ContractError, UsageError
 from generator.spec.loader import load_spec
 from generator.spec.validate import validate
 
-from ..checks import CHECK_NAMES
 from ..options import ensure_writable
-from ..report import render_summary, write_reports
-from ..results import RunResult
-from ..schemathesis_api import SchemaRejected
-from .exchange import Exchange, printable
+from .checker import UPSTREAM_TIMEOUT, Session, Settings
+from .exchange import Exchange
 from .forward import ProxyApp, StrictJudge
-from .har import HarRecorder
-from .judge import Judge, Verdict
 from .strict import declared_error
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
-UPSTREAM_TIMEOUT = 60.0
+QUEUE_SIZE = 256
+START_TIMEOUT = 120.0
 
 
 def run_proxy(
@@ -56,31 +51,25 @@ def run_proxy(
         ensure_writable(report_dir)
     loaded = load_spec(spec)
     validate(loaded)
-    result = RunResult(
-        spec=str(loaded.path),
-        base_url=upstream,
-        seed=0,
-        max_examples=0,
-        workers=1,
-        request_timeout=UPSTREAM_TIMEOUT,
-        checks=CHECK_NAMES,
-        phases=["proxy"],
+    settings = Settings(
+        spec=loaded.path,
+        document=loaded.document,
+        upstream=upstream,
+        token=token,
+        report_dir=report_dir,
+        record=record,
         command=_command(loaded.path, upstream, report_dir, record, strict),
     )
-    try:
-        judge = Judge(copy.deepcopy(loaded.document), result, token, upstream)
-    except SchemaRejected as exc:
-        raise UsageError(f"{loaded.path}: Schemathesis cannot use this document: {exc}") from None
-    try:
-        har = HarRecorder(record, token, judge.carriers) if record is not None else None
-    except OSError as exc:
-        raise UsageError(f"cannot write {record}: {exc.strerror or exc}") from None
     sock = listen(host, port)
-    checker = Checker(judge, har)
+    try:
+        checks = InProcessChecks(settings) if strict else ProcessChecks(settings)
+    except BaseException:
+        sock.close()
+        raise
     app = ProxyApp(
         upstream,
-        checker.submit,
-        strict=_strict(judge, checker) if strict else None,
+        checks.submit,
+        strict=checks.strict(settings.document) if isinstance(checks, InProcessChecks) else None,
         timeout=UPSTREAM_TIMEOUT,
     )
     config = uvicorn.Config(
@@ -97,7 +86,6 @@ def run_proxy(
         f"{loaded.path.name}{mode}",
         flush=True,
     )
-    started = time.monotonic()
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again for the
     # previous handler: here that ends `run` with an exception, and the reports get written.
     previous = signal.signal(signal.SIGTERM, _stopped)
@@ -108,23 +96,8 @@ def run_proxy(
     finally:
         signal.signal(signal.SIGTERM, previous)
         sock.close()
-        checker.close()
-        if har is not None:
-            har.close()
-    result.duration = time.monotonic() - started
-    print("\n".join(printable(line, limit=2000) for line in render_summary(result).splitlines()))
-    if record is not None:
-        print(f"recorded: {record}")
-    if report_dir is not None:
-        try:
-            written = write_reports(result, report_dir)
-        except OSError as exc:
-            print(f"contract proxy: cannot write reports to {report_dir}: {exc}", file=sys.stderr)
-            return EXIT_UNUSABLE
-        print(f"reports: {', '.join(str(p) for p in written)}")
-    if not server.started:
-        return EXIT_UNUSABLE
-    return result.exit_code
+    code = checks.finish()
+    return code if server.started else EXIT_UNUSABLE
 
 
 class Stopped(Exception):
@@ -135,65 +108,83 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     raise Stopped
 
 
-class Checker:
-    """Judges exchanges on its own thread, in arrival order; prints each violation as it comes."""
+class ProcessChecks:
+    """The checks in a child process: they use the other core, and never hold the GIL the
+    forwarding needs (a busy checker thread would slow every request down many times over).
 
-    def __init__(self, judge: Judge, har: HarRecorder | None) -> None:
-        self.judge = judge
-        self.har = har
-        self.queue: queue.Queue[Exchange | None] = queue.Queue()
-        self.thread = threading.Thread(target=self._run, name="contract-proxy-checks", daemon=True)
-        self.thread.start()
+    Exchanges go through a bounded queue: a proxy that checks slower than it forwards slows
+    down instead of falling behind. The child ignores SIGINT and SIGTERM (a Ctrl-C reaches the
+    whole process group): it stops when the queue ends, after the last exchange.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        context = multiprocessing.get_context("fork")  # nothing runs in threads yet
+        self.exchanges: multiprocessing.Queue[Exchange | None] = context.Queue(QUEUE_SIZE)
+        ready: multiprocessing.Queue[list[str] | None] = context.Queue()
+        self.process = context.Process(
+            target=run_checks, args=(settings, self.exchanges, ready), name="contract-proxy-checks"
+        )
+        self.process.start()
+        problem = ready.get(timeout=START_TIMEOUT)
+        if problem is not None:
+            self.process.join()
+            raise UsageError(problem[0])
 
     def submit(self, exchange: Exchange) -> None:
-        self.queue.put(exchange)
+        self.exchanges.put(exchange)
 
-    def close(self) -> None:
-        """Judge what is still queued, then stop."""
-        self.queue.put(None)
-        self.thread.join()
-
-    def _run(self) -> None:
-        while True:
-            exchange = self.queue.get()
-            if exchange is None:
-                return
-            self.handle(exchange)
-
-    def handle(self, exchange: Exchange) -> Verdict:
-        try:
-            verdict = self.judge.judge(exchange)
-        except Exception as exc:  # a bug of ours must not stop the proxy: one line, go on
-            self.judge.collector.error(f"{exchange.method} {exchange.path}: not checked: {exc}")
-            verdict = Verdict(None, (), ())
-        report(exchange, verdict)
-        if self.har is not None:
-            self.har.record(exchange)
-        return verdict
+    def finish(self) -> int:
+        self.exchanges.put(None)
+        self.process.join()
+        return self.process.exitcode if self.process.exitcode is not None else EXIT_UNUSABLE
 
 
-def report(exchange: Exchange, verdict: Verdict) -> None:
-    """One escaped line per failed check: nothing the upstream sent reaches the terminal raw."""
-    for check, failure in verdict.failures:
-        first = (failure.message or "").splitlines()[0] if failure.message else ""
-        line = (
-            f"violation: {check} · {verdict.operation} · {exchange.method} {exchange.path} "
-            f"-> {exchange.status}: {failure.title}: {first}"
-        )
-        print(printable(line, limit=400), flush=True)
+class InProcessChecks:
+    """`--strict`: each response is judged before it is sent, so the checks run in this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.session = Session(settings)
+        self.started = time.monotonic()
+
+    def submit(self, exchange: Exchange) -> None:
+        self.session.handle(exchange)
+
+    def strict(self, document: dict[str, Any]) -> StrictJudge:
+        session = self.session
+
+        async def judged(exchange: Exchange) -> tuple[int, list[tuple[str, str]], bytes] | None:
+            verdict = await anyio.to_thread.run_sync(session.handle, exchange)
+            if not verdict.failures or verdict.operation is None:
+                return None
+            checks = [check for check, _ in verdict.failures]
+            first = verdict.failures[0][1]
+            line = (first.message or "").splitlines()[0] if first.message else ""
+            return declared_error(document, verdict.operation, checks, f"{first.title}: {line}")
+
+        return judged
+
+    def finish(self) -> int:
+        return self.session.finish(time.monotonic() - self.started)
 
 
-def _strict(judge: Judge, checker: Checker) -> StrictJudge:
-    async def strict(exchange: Exchange) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        verdict = await anyio.to_thread.run_sync(checker.handle, exchange)
-        if not verdict.failures or verdict.operation is None:
-            return None
-        checks = [check for check, _ in verdict.failures]
-        first = verdict.failures[0][1]
-        message = f"{first.title}: {(first.message or '').splitlines()[0] if first.message else ''}"
-        return declared_error(judge.document, verdict.operation, checks, message)
-
-    return strict
+def run_checks(
+    settings: Settings,
+    exchanges: multiprocessing.Queue[Exchange | None],
+    ready: multiprocessing.Queue[list[str] | None],
+) -> None:
+    """The child process of `ProcessChecks`; its exit code is the run's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        session = Session(settings)
+    except ContractError as exc:
+        ready.put(exc.lines())
+        return
+    ready.put(None)
+    started = time.monotonic()
+    while (exchange := exchanges.get()) is not None:
+        session.handle(exchange)
+    sys.exit(session.finish(time.monotonic() - started))
 
 
 def checked_upstream(url: str) -> str:
