@@ -49,10 +49,8 @@ def assert_valid(document: dict[str, Any], pointer: str, value: object) -> None:
     registry: Registry[Any] = Registry().with_resource(
         "urn:doc", Resource.from_contents(document, default_specification=draft)
     )
-    validator = (
-        jsonschema.Draft4Validator
-        if draft is DRAFT4
-        else jsonschema.Draft202012Validator  # type: ignore[assignment]
+    validator: Any = (
+        jsonschema.Draft4Validator if draft is DRAFT4 else jsonschema.Draft202012Validator
     )
     validator({"$ref": f"urn:doc#{pointer}"}, registry=registry).validate(value)
 

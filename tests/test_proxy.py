@@ -155,7 +155,7 @@ def test_strict_answers_a_violation_with_the_declared_500(tmp_path: Path) -> Non
     assert run.checks() == {"declared_schema"}
 
 
-STREAM_APP = '''
+STREAM_APP = """
 import asyncio
 from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
@@ -170,7 +170,7 @@ async def events(request):
 
 def create():
     return Starlette(routes=[Route("/events", events)])
-'''
+"""
 STREAM_SPEC = """
 openapi: 3.1.0
 info: {title: Stream, version: '1'}
@@ -205,7 +205,7 @@ def test_a_stream_is_passed_on_as_it_comes_not_buffered_whole(tmp_path: Path) ->
     assert run.report["requests"] == 2  # and the readiness probe's GET /openapi.json
 
 
-HOSTILE_APP = '''
+HOSTILE_APP = """
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
@@ -215,7 +215,7 @@ async def workflows(request):
 
 def create():
     return Starlette(routes=[Route("/workflows", workflows)])
-'''
+"""
 
 
 @pytest.mark.slow
