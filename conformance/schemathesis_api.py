@@ -55,6 +55,7 @@ __all__ = [
     "Severity",
     "StopReason",
     "body_schema",
+    "case_for_request",
     "check_context",
     "coerce_wire_string",
     "declared_statuses",
@@ -69,9 +70,11 @@ __all__ = [
     "negation_of",
     "negative_data_rejection",
     "parameter_keys",
+    "proxy_settings",
     "recorded_failures",
     "recorded_requests",
     "register_check",
+    "response_from_exchange",
     "response_from_requests",
     "run_engine",
     "schema_accepts",
@@ -135,6 +138,18 @@ def schemathesis_config(
             },
         },
         "parameters": {} if free_values else {p.key: p.value for p in options.pins},
+    }
+
+
+def proxy_settings(
+    base_url: str, headers: Mapping[str, str], checks: Sequence[str]
+) -> dict[str, Any]:
+    """Settings for judging live traffic (`contract proxy`): our checks, nothing generated."""
+    return {
+        "base-url": base_url,
+        "headers": dict(headers),
+        "warnings": False,
+        "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
     }
 
 
@@ -235,6 +250,55 @@ def check_context(operation: Operation) -> CheckContext:
 
 def response_from_requests(raw: requests.Response) -> Response:
     return Response.from_requests(raw, verify=True)
+
+
+def case_for_request(schema: BaseSchema, method: str, path: str) -> Case[Any] | None:
+    """A case of the operation that `method` `path` (a concrete path) reaches.
+
+    A method the path does not declare gets a case of another operation on that path, as the
+    undeclared-method probes have; None when no operation of the contract has the path.
+    """
+    find = getattr(schema, "find_operation_by_path", None)
+    if find is None:
+        return None
+    operation = find(method, path)
+    if operation is None:
+        for other in _METHODS:
+            operation = find(other, path)
+            if operation is not None:
+                break
+    return None if operation is None else operation.Case()
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def response_from_exchange(
+    *,
+    method: str,
+    url: str,
+    request_headers: Sequence[tuple[str, str]],
+    request_body: bytes | None,
+    status: int,
+    response_headers: Sequence[tuple[str, str]],
+    content: bytes,
+    elapsed: float,
+) -> Response:
+    """A response seen on the wire (by the proxy), as the checks read one the engine fetched."""
+    prepared = requests.Request(
+        method=method, url=url, headers=dict(request_headers), data=request_body or None
+    ).prepare()
+    headers: dict[str, list[str]] = {}
+    for name, value in response_headers:
+        headers.setdefault(name.lower(), []).append(value)
+    return Response(
+        status_code=status,
+        headers=headers,
+        content=content,
+        request=prepared,
+        elapsed=elapsed,
+        verify=True,
+    )
 
 
 # Failures

@@ -259,6 +259,35 @@ def _report_merge(args: argparse.Namespace) -> int:
     return merged.exit_code
 
 
+def _mock(args: argparse.Namespace) -> int:
+    from generator.mock.server import serve_mock
+
+    started = serve_mock(
+        _spec_path(args),
+        host=args.host,
+        port=args.port,
+        token=configured_token(args.token),
+        seed=args.seed,
+        dynamic=args.dynamic,
+    )
+    return EXIT_OK if started else EXIT_FAILED
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    from conformance.proxy.command import run_proxy
+
+    return run_proxy(
+        _spec_path(args),
+        upstream=args.upstream,
+        host=args.host,
+        port=args.port,
+        token=configured_token(args.token),
+        report_dir=Path(args.report) if args.report else None,
+        record=Path(args.record) if args.record else None,
+        strict=args.strict,
+    )
+
+
 def _spec_path(args: argparse.Namespace) -> Path:
     return Path(args.spec) if args.spec else load_config().spec
 
@@ -486,7 +515,67 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when fewer than PCT percent of the declared statuses were exercised",
     )
     merge.set_defaults(handler=_report_merge)
+    mock = commands.add_parser(
+        "mock",
+        help="serve any contract with no implementation (examples, else generated data)",
+        description="Serve every operation of SPEC from its examples, else from data generated "
+        "from the schema, always valid against it, with the generated server's guarantees "
+        "(declared 401, declared 4xx for invalid requests, 405 with Allow). `Prefer: code=404` "
+        "and `Prefer: example=NAME` choose a declared response. Without --token (or "
+        f"${TOKEN_VARIABLE}) any credential of the declared scheme is accepted. Exit 0 after a "
+        "clean shutdown, 2 when it cannot start.",
+    )
+    mock.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
+    mock.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    mock.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
+    mock.add_argument("--token", help="the only credential accepted (default $CONTRACT_TOKEN)")
+    mock.add_argument(
+        "--seed", type=_seed, default=0, help="seed of the generated data (default 0)"
+    )
+    mock.add_argument(
+        "--dynamic",
+        action="store_true",
+        help="generate fresh data for every request instead of the same answer each time",
+    )
+    mock.set_defaults(handler=_mock)
+
+    proxy = commands.add_parser(
+        "proxy",
+        help="forward live traffic and check every exchange against the contract",
+        description="Forward each request to --upstream unchanged and each response back "
+        "unchanged (streams included), checking every exchange with the checks of `contract "
+        "conform`; each violation is printed as it happens, the reports are written when the "
+        "proxy stops (Ctrl-C, SIGTERM). Exit 0 no violation seen, 1 violations seen, 2 when it "
+        "cannot start or write its reports.",
+    )
+    proxy.add_argument("spec", nargs="?", metavar="SPEC", help="OpenAPI YAML or JSON file")
+    proxy.add_argument("--upstream", required=True, help="base URL of the server to forward to")
+    proxy.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    proxy.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
+    proxy.add_argument(
+        "--token",
+        help="the token clients send (default $CONTRACT_TOKEN): redacted from the reports and "
+        "the HAR, and what tells an authenticated request from one that is not",
+    )
+    proxy.add_argument("--report", metavar="DIR", help="write junit.xml, report.md, report.json")
+    proxy.add_argument("--record", metavar="FILE.har", help="record every exchange as HAR")
+    proxy.add_argument(
+        "--strict",
+        action="store_true",
+        help="answer a violating response with a declared 5xx instead of passing it on",
+    )
+    proxy.set_defaults(handler=_proxy)
     return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError("the seed must be a non-negative integer below 2**63")
+    return seed
 
 
 def _port(text: str) -> int:

@@ -78,6 +78,16 @@ def test_the_tree_as_committed_keeps_every_contract(tree: Path) -> None:
             "import reference.store",
             "generated is not allowed to import reference",
         ),
+        (
+            "generator/mock/plan.py",
+            "import conformance.checks",
+            "generator.mock is not allowed to import conformance",
+        ),
+        (
+            "conformance/proxy/judge.py",
+            "import generator.mock.plan",
+            "conformance is not allowed to import generator.mock",
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_the_build(

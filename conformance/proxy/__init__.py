@@ -1,0 +1,1 @@
+"""`contract proxy`: live traffic forwarded unchanged and judged by `contract conform`'s checks."""

@@ -1,0 +1,149 @@
+"""The mock's implementation of a generated interface: each operation answers from its plan.
+
+The generated `create_app` does everything the contract promises before an operation is called
+(authentication, request validation, 405 with `Allow`); the implementation here only picks the
+declared response (`Prefer: code=`, `example=`, else the lowest 2xx) and its body.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from .plan import Body, DeclaredResponse, MediaBody, OperationPlan, Planner
+from .prefer import Preferences, parse_prefer
+
+NO_PREFERENCES = Preferences()
+PREFERENCES: ContextVar[Preferences] = ContextVar("mock_preferences", default=NO_PREFERENCES)
+
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+
+class NoDeclaredResponse(Exception):
+    """The operation declares no response the mock can make (the runtime answers 500)."""
+
+
+class PreferenceReader:
+    """ASGI middleware: the request's `Prefer` header, parsed, for the operation it reaches."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"prefer"]
+        token = PREFERENCES.set(parse_prefer(values))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            PREFERENCES.reset(token)
+
+
+class Responder:
+    """Chooses the response and body for one call of an operation."""
+
+    def __init__(self, planner: Planner, seed: int, dynamic: bool) -> None:
+        self.planner = planner
+        self.seed = seed
+        self.dynamic = dynamic
+        self.calls = itertools.count(1)
+
+    def answer(self, plan: OperationPlan | None, classes: tuple[Any, ...]) -> Any:
+        if plan is None:
+            raise NoDeclaredResponse("operation not in the document")
+        preferences = PREFERENCES.get()
+        applied: list[str] = []
+        response, status = self._response(plan, preferences, applied)
+        media, body = self._body(plan, response, preferences, applied)
+        response_class = class_for(classes, status)
+        if response_class is None:
+            raise NoDeclaredResponse(f"{plan.label}: no response class for {status}")
+        values: dict[str, Any] = {"headers": {}}
+        if applied:
+            values["headers"]["Preference-Applied"] = ", ".join(applied)
+        low, high = response_class.status_range
+        if low != high:
+            values["status_code"] = status
+        if media is not None and media.media_type in response_class.media_types:
+            values["content_type"] = media.media_type
+        if "body" in response_class.model_fields and body is not None:
+            values["body"] = body
+        return response_class.model_construct(**values)
+
+    def _response(
+        self, plan: OperationPlan, preferences: Preferences, applied: list[str]
+    ) -> tuple[DeclaredResponse, int]:
+        if preferences.code is not None:
+            chosen = plan.response_for(preferences.code)
+            if chosen is not None:
+                applied.append(f"code={preferences.code}")
+                return chosen, chosen.status_for(preferences.code)
+        if preferences.example is not None:
+            for candidate in plan.responses:
+                if any(preferences.example in media.examples for media in candidate.media):
+                    return candidate, candidate.status_for()
+        chosen = plan.default_response()
+        if chosen is None:
+            raise NoDeclaredResponse(f"{plan.label}: no declared response can be made")
+        return chosen, chosen.status_for()
+
+    def _body(
+        self,
+        plan: OperationPlan,
+        response: DeclaredResponse,
+        preferences: Preferences,
+        applied: list[str],
+    ) -> tuple[MediaBody | None, Body]:
+        if not response.media:
+            return None, None
+        if preferences.example is not None:
+            for media in response.media:
+                if preferences.example in media.examples:
+                    applied.append(f"example={preferences.example}")
+                    return media, media.examples[preferences.example]
+        media = response.media[0]
+        dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
+        if dynamic:
+            rng = random.Random(f"{self.seed}:{plan.label}:{next(self.calls)}")  # noqa: S311
+            return media, self.planner.generate(media, rng)
+        if media.examples:
+            return media, next(iter(media.examples.values()))
+        return media, media.generated
+
+
+def class_for(classes: tuple[Any, ...], status: int) -> Any:
+    """The generated response class for `status`: the exact one, else the narrowest range."""
+    exact = [c for c in classes if tuple(c.status_range) == (status, status)]
+    if exact:
+        return exact[0]
+    ranged = [c for c in classes if c.status_range[0] <= status <= c.status_range[1]]
+    ranged.sort(key=lambda c: c.status_range[1] - c.status_range[0])
+    return ranged[0] if ranged else None
+
+
+def implementation(
+    api_class: type[Any],
+    routes: tuple[tuple[str, Any, str, Any], ...],
+    plans: Mapping[tuple[str, str], OperationPlan],
+    responder: Responder,
+) -> Any:
+    """An instance of a subclass of `api_class` whose every operation asks `responder`."""
+    methods: dict[str, Any] = {}
+    for _, contract, method_name, _ in routes:
+        plan = plans.get((str(contract.method).upper(), str(contract.path)))
+        methods[method_name] = _operation(responder, plan, tuple(contract.responses))
+    return type("MockImplementation", (api_class,), methods)()
+
+
+def _operation(
+    responder: Responder, plan: OperationPlan | None, classes: tuple[Any, ...]
+) -> Callable[..., Awaitable[Any]]:
+    async def operation(self: object, **_: object) -> Any:
+        return responder.answer(plan, classes)
+
+    return operation
