@@ -10,19 +10,22 @@ pydantic.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, cast, overload
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, cast, get_args, get_origin, overload
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from fastapi.sse import format_sse_event
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -512,3 +515,203 @@ def build_app(title: str, version: str, document: dict[str, Any]) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
     return app
+
+
+# -- streams -----------------------------------------------------------------------------------
+#
+# A streaming response's body is an async iterator of typed items. Each item is validated against
+# the contract before it is sent (an item that fails ends the stream, is logged, and is never
+# sent); each is sent as its own ASGI message (flushed at once; the server's flow control makes
+# a slow client hold the implementation back: nothing is queued); a client that disconnects
+# closes the implementation's iterator, so its `finally` blocks run.
+
+DEFAULT_KEEPALIVE_SECONDS = 15.0
+KEEPALIVE_COMMENT = b": keep-alive\n\n"
+Framing = Literal["sse", "jsonl", "json-seq"]
+
+
+def _single_line(value: str | None) -> str | None:
+    if value is not None and ("\r" in value or "\n" in value or "\0" in value):
+        raise ValueError("must be a single line without NUL characters")
+    return value
+
+
+class SseItem(BaseModel):
+    """One server-sent event: its `event` name, `data` (declared by each subclass), `id`, `retry`.
+
+    A subclass per event the contract names fixes `event` to that name and `data` to its type.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    # The event names the contract allows for this class; None: any name.
+    event_names: ClassVar[tuple[str, ...] | None] = None
+    # Whether `data` is sent as JSON (contentMediaType application/json) or as text.
+    data_is_json: ClassVar[bool] = True
+
+    event: Annotated[str | None, AfterValidator(_single_line)] = None
+    id: Annotated[str | None, AfterValidator(_single_line)] = None
+    retry: Annotated[int | None, Field(ge=0)] = None
+
+    @classmethod
+    def data_adapter(cls) -> TypeAdapter[Any]:
+        adapter: TypeAdapter[Any] | None = cls.__dict__.get("_data_adapter")
+        if adapter is None:
+            field = cls.model_fields.get("data")
+            adapter = TypeAdapter(cast(Any, field.annotation if field else str))
+            setattr(cls, "_data_adapter", adapter)  # noqa: B010 - a per-class cache
+        return adapter
+
+
+class InvalidItem(ValueError):
+    """An item the contract does not allow in this stream."""
+
+
+class StreamResponse(ContractResponse):
+    """Base of every streaming (operation, status) class: `items` is an async iterator."""
+
+    framing: ClassVar[Framing] = "sse"
+    # Seconds without an event before a keep-alive comment is sent (SSE only); None: never.
+    keepalive_seconds: float | None = DEFAULT_KEEPALIVE_SECONDS
+
+    @classmethod
+    def item_types(cls) -> tuple[Any, ...]:
+        """The item types `items` declares: the members of `AsyncIterator[A | B]`."""
+        found: tuple[Any, ...] | None = cls.__dict__.get("_item_types")
+        if found is None:
+            field = cls.model_fields.get("items")
+            (item,) = get_args(field.annotation) if field else (Any,)
+            found = get_args(item) if get_origin(item) in (Union, UnionType) else (item,)
+            setattr(cls, "_item_types", found)  # noqa: B010 - a per-class cache
+        return found
+
+    @classmethod
+    def item_adapter(cls) -> TypeAdapter[Any]:
+        adapter: TypeAdapter[Any] | None = cls.__dict__.get("_item_adapter")
+        if adapter is None:
+            types = cls.item_types()
+            adapter = TypeAdapter(cast(Any, Union[types] if len(types) > 1 else types[0]))  # noqa: UP007
+            setattr(cls, "_item_adapter", adapter)  # noqa: B010 - a per-class cache
+        return adapter
+
+    def encode(self, item: Any) -> bytes:
+        """The item's bytes on the wire, after checking it against the contract."""
+        if self.framing == "sse":
+            return self._sse(item)
+        adapter = self.item_adapter()
+        raw = adapter.dump_json(item, by_alias=True, exclude_unset=True)
+        adapter.validate_json(raw)
+        return (b"\x1e" + raw + b"\n") if self.framing == "json-seq" else raw + b"\n"
+
+    def _sse(self, item: Any) -> bytes:
+        if not isinstance(item, self.item_types()):
+            raise InvalidItem(f"{type(item).__name__} is not an event of this stream")
+        names = item.event_names
+        if names is not None and item.event not in names:
+            raise InvalidItem(f"event {item.event!r} is not one of {', '.join(names)}")
+        data: Any = getattr(item, "data", None)
+        if item.data_is_json:
+            adapter = item.data_adapter()
+            raw = adapter.dump_json(data, by_alias=True, exclude_unset=True)
+            adapter.validate_json(raw)  # what is sent, not just what was built, matches
+            text = raw.decode("utf-8")
+        elif isinstance(data, str):
+            text = data
+        else:
+            raise InvalidItem(f"the data of {type(item).__name__} must be text")
+        _single_line(item.event)
+        _single_line(item.id)
+        return format_sse_event(data_str=text, event=item.event, id=item.id, retry=item.retry)
+
+    def render(self) -> Response:
+        status = self.status
+        low, high = self.status_range
+        if not low <= status <= high:
+            raise UndeclaredResponse(f"status {status} is outside {low}-{high}")
+        media_type = self.content_type or self.media_types[0]
+        if media_type not in self.media_types:
+            raise UndeclaredResponse(f"content type {media_type!r} is not declared")
+        items: AsyncIterator[Any] = getattr(self, "items")  # noqa: B009 - declared by the subclass
+        keepalive = self.keepalive_seconds if self.framing == "sse" else None
+        return ItemStream(
+            items, self.encode, status, self.headers, media_type, keepalive, type(self).__name__
+        )
+
+
+class ItemStream(Response):
+    """The ASGI response of a stream: one message per item, keep-alives, closed on disconnect."""
+
+    def __init__(
+        self,
+        items: AsyncIterator[Any],
+        encode: Callable[[Any], bytes],
+        status_code: int,
+        headers: Mapping[str, str],
+        media_type: str,
+        keepalive_seconds: float | None,
+        label: str,
+    ) -> None:
+        self.items = items
+        self.encode = encode
+        self.keepalive_seconds = keepalive_seconds
+        self.label = label
+        self.status_code = status_code
+        self.media_type = media_type
+        self.background = None
+        self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no", **headers})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        lock = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        last_sent = loop.time()
+
+        async def pump() -> None:
+            nonlocal last_sent
+            async for item in self.items:
+                try:
+                    frame = self.encode(item)
+                except (InvalidItem, ValidationError, TypeError, ValueError) as exc:
+                    logger.error(
+                        "%s: an item breaks the contract, stream ended: %s", self.label, exc
+                    )
+                    return
+                async with lock:
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+                last_sent = loop.time()
+
+        async def keepalive(interval: float) -> None:
+            nonlocal last_sent
+            while True:
+                await asyncio.sleep(max(0.0, last_sent + interval - loop.time()))
+                if loop.time() - last_sent >= interval:
+                    async with lock:
+                        body = KEEPALIVE_COMMENT
+                        await send({"type": "http.response.body", "body": body, "more_body": True})
+                    last_sent = loop.time()
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        pumping = asyncio.create_task(pump())
+        watching = asyncio.create_task(disconnected())
+        tasks = [pumping, watching]
+        if self.keepalive_seconds:
+            tasks.append(asyncio.create_task(keepalive(self.keepalive_seconds)))
+        try:
+            await asyncio.wait((pumping, watching), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            close = getattr(self.items, "aclose", None)
+            if close is not None:
+                await close()  # a generator cut short by the disconnect runs its `finally` here
+        failure = outcomes[0]
+        if isinstance(failure, Exception):
+            logger.error("%s: the stream failed: %r", self.label, failure)
+        if watching.cancelled():  # the client is still there: end the body
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
