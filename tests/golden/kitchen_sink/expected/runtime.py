@@ -674,9 +674,12 @@ class ItemStream(Response):
                 try:
                     frame = self.encode(item)
                 except (InvalidItem, ValidationError, TypeError, ValueError) as exc:
-                    logger.error(
-                        "%s: an item breaks the contract, stream ended: %s", self.label, exc
+                    reason = (
+                        describe_validation_errors(exc.errors())
+                        if isinstance(exc, ValidationError)
+                        else str(exc)
                     )
+                    logger.error("%s: invalid item, stream ended: %s", self.label, reason)
                     return
                 async with lock:
                     await send({"type": "http.response.body", "body": frame, "more_body": True})
