@@ -25,7 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.sse import format_sse_event
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -549,8 +549,8 @@ class SseItem(BaseModel):
     # Whether `data` is sent as JSON (contentMediaType application/json) or as text.
     data_is_json: ClassVar[bool] = True
 
-    event: Annotated[str | None, AfterValidator(_single_line)] = None
-    id: Annotated[str | None, AfterValidator(_single_line)] = None
+    event: str | None = None  # single lines: checked when the event is sent
+    id: str | None = None
     retry: Annotated[int | None, Field(ge=0)] = None
 
     @classmethod
@@ -565,6 +565,25 @@ class SseItem(BaseModel):
 
 class InvalidItem(ValueError):
     """An item the contract does not allow in this stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class _SsePlan:
+    """How one SSE item class is checked and encoded, worked out once per class."""
+
+    names: tuple[str, ...] | None
+    dump: Callable[..., bytes]
+    validate: Callable[[bytes], Any] | None  # None: the data is text
+
+    @classmethod
+    def of(cls, item_class: type[SseItem]) -> _SsePlan:
+        adapter = item_class.data_adapter()
+        validate = adapter.validator.validate_json if item_class.data_is_json else None
+        return cls(item_class.event_names, adapter.serializer.to_json, validate)
+
+
+# (response class, item class) -> its plan; the keys are generated classes, so it stays small.
+_SSE_PLANS: dict[tuple[type[Any], type[Any]], _SsePlan] = {}
 
 
 class StreamResponse(ContractResponse):
@@ -604,24 +623,33 @@ class StreamResponse(ContractResponse):
         return (b"\x1e" + raw + b"\n") if self.framing == "json-seq" else raw + b"\n"
 
     def _sse(self, item: Any) -> bytes:
-        if not isinstance(item, self.item_types()):
-            raise InvalidItem(f"{type(item).__name__} is not an event of this stream")
-        names = item.event_names
-        if names is not None and item.event not in names:
-            raise InvalidItem(f"event {item.event!r} is not one of {', '.join(names)}")
-        data: Any = getattr(item, "data", None)
-        if item.data_is_json:
-            adapter = item.data_adapter()
-            raw = adapter.dump_json(data, by_alias=True, exclude_unset=True)
-            adapter.validate_json(raw)  # what is sent, not just what was built, matches
-            text = raw.decode("utf-8")
-        elif isinstance(data, str):
-            text = data
-        else:
-            raise InvalidItem(f"the data of {type(item).__name__} must be text")
-        _single_line(item.event)
+        plan = _SSE_PLANS.get((type(self), type(item)))
+        if plan is None:
+            if not isinstance(item, self.item_types()):
+                raise InvalidItem(f"{type(item).__name__} is not an event of this stream")
+            plan = _SsePlan.of(type(item))
+            _SSE_PLANS[(type(self), type(item))] = plan
+        event: str | None = item.event
+        if plan.names is not None and event not in plan.names:
+            raise InvalidItem(f"event {event!r} is not one of {', '.join(plan.names)}")
+        _single_line(event)
         _single_line(item.id)
-        return format_sse_event(data_str=text, event=item.event, id=item.id, retry=item.retry)
+        data: Any = item.data
+        if plan.validate is None:
+            if not isinstance(data, str):
+                raise InvalidItem(f"the data of {type(item).__name__} must be text")
+            return format_sse_event(data_str=data, event=event, id=item.id, retry=item.retry)
+        raw: bytes = plan.dump(data, by_alias=True, exclude_unset=True)
+        plan.validate(raw)  # what is sent, not just what was built, matches
+        # Compact JSON holds no line break: one `data:` line, framed without re-splitting it.
+        frame: bytes = b"data: " + raw + b"\n"
+        if event is not None:
+            frame = b"event: " + event.encode("utf-8") + b"\n" + frame
+        if item.id is not None:
+            frame += b"id: " + item.id.encode("utf-8") + b"\n"
+        if item.retry is not None:
+            frame += b"retry: %d\n" % item.retry
+        return frame + b"\n"
 
     def render(self) -> Response:
         status = self.status
@@ -664,12 +692,14 @@ class ItemStream(Response):
         await send(
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
-        lock = asyncio.Lock()
         loop = asyncio.get_running_loop()
         last_sent = loop.time()
+        # The pump and the keep-alives never send at the same time: each waits for the other.
+        pump_sending = False
+        comment_sending: asyncio.Future[None] | None = None
 
         async def pump() -> None:
-            nonlocal last_sent
+            nonlocal last_sent, pump_sending
             async for item in self.items:
                 try:
                     frame = self.encode(item)
@@ -681,19 +711,30 @@ class ItemStream(Response):
                     )
                     logger.error("%s: invalid item, stream ended: %s", self.label, reason)
                     return
-                async with lock:
+                if comment_sending is not None:  # rare: a keep-alive is on the wire
+                    await comment_sending
+                pump_sending = True
+                try:
                     await send({"type": "http.response.body", "body": frame, "more_body": True})
+                finally:
+                    pump_sending = False
                 last_sent = loop.time()
 
         async def keepalive(interval: float) -> None:
-            nonlocal last_sent
+            nonlocal last_sent, comment_sending
             while True:
-                await asyncio.sleep(max(0.0, last_sent + interval - loop.time()))
-                if loop.time() - last_sent >= interval:
-                    async with lock:
-                        body = KEEPALIVE_COMMENT
-                        await send({"type": "http.response.body", "body": body, "more_body": True})
-                    last_sent = loop.time()
+                delay = last_sent + interval - loop.time()
+                if delay > 0 or pump_sending:  # not idle yet, or a slow client holds an event
+                    await asyncio.sleep(delay if delay > 0 else interval)
+                    continue
+                comment_sending = loop.create_future()
+                try:
+                    body = KEEPALIVE_COMMENT
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                finally:
+                    comment_sending.set_result(None)
+                    comment_sending = None
+                last_sent = loop.time()
 
         async def disconnected() -> None:
             while (await receive())["type"] != "http.disconnect":
