@@ -20,9 +20,9 @@ RUN_ID = "5e922374-16f4-4b50-ac9b-395c89223da0"
 
 
 def generated() -> FastAPI:
-    from stream_bench import StreamBenchApi, create_app  # type: ignore[import-not-found]
-    from stream_bench import responses as r  # type: ignore[import-not-found]
-    from stream_bench.models import Tick  # type: ignore[import-not-found]
+    from stream_bench import StreamBenchApi, create_app
+    from stream_bench import responses as r
+    from stream_bench.models import Tick
 
     class Ticks(StreamBenchApi):  # type: ignore[misc]
         async def stream_ticks(self, *, count: int) -> Any:
