@@ -22,7 +22,6 @@ from generator.spec.validate import validate
 
 from .bounded_http import DEFAULT_MAX_RESPONSE_BYTES, Limits
 from .gates import read_baseline
-from .streams_spec import without_item_schemas
 
 LOCATIONS = ("path", "query", "header", "cookie")
 # One stream read: seconds in total (`--stream-timeout`) and items (`--stream-max-events`).
@@ -133,7 +132,7 @@ class Options:
         known = read_baseline(baseline) if baseline is not None else None
         chosen_seed = seed if seed is not None else secrets.randbits(32)
         loaded = load_spec(spec)
-        validate(without_item_schemas(loaded))
+        validate(loaded)
         pins = parse_params(params, loaded.document)
         defaults = default_pins(pins, default_params, loaded.document)
         pins += defaults

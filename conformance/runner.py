@@ -40,7 +40,7 @@ from . import probes, stream_checks
 from .checks import CHECK_NAMES
 from .collector import Collector
 from .credentials import credential_headers, security_of
-from .failures import RequestTimedOut
+from .failures import RequestTimedOut, ResponseRefused
 from .gates import apply_gates, render_baseline
 from .options import Options, Pin
 from .preflight import Unusable, check_credentials, preflight
@@ -158,7 +158,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         max_examples=options.max_examples,
         workers=options.workers,
         request_timeout=options.request_timeout,
-        checks=(*CHECK_NAMES, RequestTimedOut.check, *stream_check_names),
+        checks=(*CHECK_NAMES, RequestTimedOut.check, ResponseRefused.check, *stream_check_names),
         embedded=options.embedded,
         command=options.command(),
         pins=tuple(pin.argument() for pin in pins),
@@ -180,10 +180,10 @@ def conform(options: Options, progress: Progress) -> RunResult:
         progress.start_phase("probes", len(planned))
         for outcome in probes.run(planned, options.request_timeout, options.limits):
             collector.probe(outcome)
-    if options.shard is not None and _has_links(document):
-        result.notes.append("stateful phase skipped: --shard splits the operations its links join")
         if streams:
             read_streams(options, collector, streams, headers)
+    if options.shard is not None and _has_links(document):
+        result.notes.append("stateful phase skipped: --shard splits the operations its links join")
     if token is None and any(
         security_of(document, ref.operation).required for ref in iter_operations(document)
     ):

@@ -1,30 +1,20 @@
 """What a contract says about its streams: per (operation, status), the sequential media types,
 their item schemas, and the links marked `x-contract-ends-stream`.
 
-One function is the boundary, `stream_responses(document)`: it reads a loaded (validated)
-OpenAPI 3.1 or 3.2 document and knows nothing else of the suite, so that a shared reader (in
-`generator.spec`) can take its place. Item schemas are returned as found (their `$ref`s still to
-be resolved against the document); a media type without `itemSchema` is not a stream here.
+`stream_responses(document)` turns what `generator.spec.streams` reads from a loaded (validated)
+OpenAPI 3.1 or 3.2 document into what the stream checks judge. Item schemas are returned as found
+(their `$ref`s still to be resolved against the document); a media type without `itemSchema` is
+not a stream here.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.spec.loader import LoadedSpec
-from generator.spec.openapi import iter_operations, resolved
-from generator.spec.pointers import escape_pointer
-
-SSE = "text/event-stream"
-JSON_LINES = ("application/jsonl", "application/x-ndjson")
-JSON_SEQ = "application/json-seq"
-SEQUENTIAL_MEDIA_TYPES = (SSE, *JSON_LINES, JSON_SEQ)
-ENDS_STREAM = "x-contract-ends-stream"
-TERMINAL_EVENT = "x-contract-terminal-event"
+from generator.spec.openapi import iter_operations
+from generator.spec.streams import SSE, iter_streams
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +36,7 @@ class StreamResponse:
     method: str  # lower case, as in the document
     operation_id: str | None
     status: str  # the response key: `200`
-    media_type: str  # one of SEQUENTIAL_MEDIA_TYPES
+    media_type: str  # a sequential media type, parameters dropped
     item_schema: Any
     item_pointer: str  # JSON pointer of the item schema in the document
     links: tuple[EndsStreamLink, ...] = field(default=())
@@ -62,37 +52,38 @@ class StreamResponse:
 
 
 def stream_responses(document: Mapping[str, Any]) -> list[StreamResponse]:
-    """Every (operation, status, sequential media type with an `itemSchema`), in document order."""
+    """Every (operation, status, sequential media type with an `itemSchema`), in document order.
+
+    Read by `generator.spec.streams` (the generator reads the same streams); this keeps what the
+    checks need: a media type without `itemSchema` has nothing to check items against, and a link
+    by `operationRef` is not followed.
+    """
     found: list[StreamResponse] = []
-    for ref in iter_operations(document):
-        responses = ref.operation.get("responses")
-        for status, raw in responses.items() if isinstance(responses, dict) else ():
-            response = resolved(document, raw, {})
-            content = response.get("content") if isinstance(response, dict) else None
-            if not isinstance(content, dict):
-                continue
-            links = _ends_stream_links(document, response.get("links"))
-            for media_type, media in content.items():
-                kind = _sequential(str(media_type))
-                media = resolved(document, media, {})
-                if kind is None or not isinstance(media, dict) or "itemSchema" not in media:
-                    continue
-                pointer = (
-                    f"{ref.pointer}/responses/{escape_pointer(str(status))}/content/"
-                    f"{escape_pointer(str(media_type))}/itemSchema"
-                )
-                found.append(
-                    StreamResponse(
-                        path=ref.path,
-                        method=ref.method,
-                        operation_id=_text(ref.operation.get("operationId")),
-                        status=str(status),
-                        media_type=kind,
-                        item_schema=media["itemSchema"],
-                        item_pointer=pointer,
-                        links=links,
-                    )
-                )
+    for stream in iter_streams(document):
+        if stream.item_schema is None:
+            continue
+        links = tuple(
+            EndsStreamLink(
+                name=link.name,
+                operation_id=link.operation_id,
+                parameters=link.parameters,
+                terminal_event=link.terminal_event,
+            )
+            for link in stream.ends_stream
+            if link.operation_id is not None
+        )
+        found.append(
+            StreamResponse(
+                path=stream.path,
+                method=stream.method,
+                operation_id=stream.operation_id,
+                status=stream.status,
+                media_type=stream.media_type.split(";")[0].strip().lower(),
+                item_schema=stream.item_schema,
+                item_pointer=f"{stream.pointer}/itemSchema",
+                links=links,
+            )
+        )
     return found
 
 
@@ -104,54 +95,3 @@ def find_operation(
         if ref.operation.get("operationId") == operation_id:
             return ref.path, ref.method, ref.operation
     return None
-
-
-def _sequential(media_type: str) -> str | None:
-    base = media_type.split(";")[0].strip().lower()
-    return base if base in SEQUENTIAL_MEDIA_TYPES else None
-
-
-def _ends_stream_links(document: Mapping[str, Any], raw: Any) -> tuple[EndsStreamLink, ...]:
-    links: list[EndsStreamLink] = []
-    for name, value in raw.items() if isinstance(raw, dict) else ():
-        link = resolved(document, value, {})
-        if not isinstance(link, dict) or link.get(ENDS_STREAM) is not True:
-            continue
-        operation_id = _text(link.get("operationId"))
-        if operation_id is None:
-            continue  # an operationRef link: not supported by this reader
-        parameters = link.get("parameters")
-        links.append(
-            EndsStreamLink(
-                name=str(name),
-                operation_id=operation_id,
-                parameters=dict(parameters) if isinstance(parameters, dict) else {},
-                terminal_event=_text(link.get(TERMINAL_EVENT)),
-            )
-        )
-    return tuple(links)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def without_item_schemas(spec: LoadedSpec) -> LoadedSpec:
-    """A copy of `spec` with `itemSchema` dropped from 3.1 media types, for `validate` only.
-
-    openapi-spec-validator 0.9's 3.1 schema refuses `itemSchema`, which FastAPI writes into 3.1
-    documents. Until `generator.spec.validate` accepts it (stream-server's part of issue 12),
-    conformance validates the rest of the document; the item schemas are compiled by
-    `stream_items` when a stream is judged. Remove this once validate accepts them.
-    """
-    if not spec.version.startswith("3.1"):
-        return spec
-    document = copy.deepcopy(spec.document)
-    for stream in stream_responses(document):
-        node: Any = document
-        for token in stream.item_pointer.split("/")[1:-1]:
-            key = token.replace("~1", "/").replace("~0", "~")
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict):  # (a media type behind a `$ref` keeps its itemSchema)
-            node.pop("itemSchema", None)
-    return dataclasses.replace(spec, document=document)

@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser(
         "validate",
-        help="validate a spec against OpenAPI 3.0/3.1",
+        help="validate a spec against OpenAPI 3.0/3.1/3.2",
         description="Exit 0 valid, 1 invalid (one line per problem: file#pointer: message), "
         "2 unreadable or not OpenAPI 3.x.",
     )

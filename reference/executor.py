@@ -6,6 +6,8 @@
   no step starts after the cancel. Already CANCELLED -> the same answer again. COMPLETED/ERROR ->
   `RunNotActive`.
 - Status changes are compare-and-set in the store, so a cancel and a completion cannot both win.
+- Every run records its events (reference.events) as AgentOS streams them; the terminal one
+  (WorkflowCompleted, WorkflowCancelled, WorkflowError) is sent after the steps' cleanup.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 from generated.agentos.models import RunStatus
 
+from .events import RunEvents, RunIdentity, StepIndex
 from .store import ACTIVE, NewStep, RunRecord, Store
 from .workflows import Parallel, Step, StepContext, Workflow
 
@@ -47,6 +50,8 @@ class _ActiveRun:
     run_id: str
     workflow: Workflow
     message: str
+    identity: RunIdentity
+    events: RunEvents = field(default_factory=RunEvents)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     starting_closed: bool = False  # once set, no further step of this run starts
@@ -114,12 +119,18 @@ class WorkflowExecutor:
             message=message,
             steps=[NewStep(step.name, group) for step, group in workflow.positioned_steps()],
         )
-        active = _ActiveRun(run_id=run_id, workflow=workflow, message=message)
+        identity = RunIdentity(run_id, record.session_id, workflow.id, workflow.name)
+        active = _ActiveRun(run_id=run_id, workflow=workflow, message=message, identity=identity)
         self._active[run_id] = active
         task = asyncio.create_task(self._execute(active), name=f"run {run_id}")
         active.task = task
         task.add_done_callback(lambda _: self._forget(active))
         return record
+
+    def events(self, run_id: str) -> RunEvents | None:
+        """The event log of a run that is active here (None once it has ended)."""
+        active = self._active.get(run_id)
+        return active.events if active is not None else None
 
     async def wait(self, run_id: str) -> RunRecord:
         """The run once its task has ended (or at once when it is not active here)."""
@@ -195,44 +206,67 @@ class WorkflowExecutor:
 
     async def _execute(self, active: _ActiveRun) -> None:
         run_id = active.run_id
+        events, identity = active.events, active.identity
         outputs: dict[str, str] = {}
         try:
             status = await self.store.transition(run_id, {RunStatus.PENDING}, RunStatus.RUNNING)
             if status is not RunStatus.RUNNING:
                 raise asyncio.CancelledError  # cancelled before it started: no step runs
+            events.emit(identity.workflow_started())
             position = 0
-            for node in active.workflow.nodes:
+            for index, node in enumerate(active.workflow.nodes):
                 if active.starting_closed:
                     raise asyncio.CancelledError  # the run's own cancel is on its way
                 if isinstance(node, Parallel):
+                    count = len(node.steps)
+                    events.emit(identity.parallel_started(node.name, index, count))
                     async with asyncio.TaskGroup() as group:
                         for offset, step in enumerate(node.steps):
                             group.create_task(
-                                self._run_step(active, position + offset, step, outputs),
+                                self._run_step(
+                                    active, position + offset, step, outputs, [index, offset]
+                                ),
                                 name=f"run {run_id} step {step.name}",
                             )
-                    position += len(node.steps)
+                    position += count
+                    if not active.starting_closed:
+                        events.emit(identity.parallel_completed(node.name, index, count))
                 else:
-                    await self._run_step(active, position, node, outputs)
+                    await self._run_step(active, position, node, outputs, index)
                     position += 1
             if active.starting_closed:
                 raise asyncio.CancelledError
             content = outputs.get(active.workflow.positioned_steps()[-1][0].name)
-            await self.store.transition(
+            status = await self.store.transition(
                 run_id, {RunStatus.RUNNING}, RunStatus.COMPLETED, content=content
             )
+            if status is RunStatus.COMPLETED:
+                events.emit(identity.workflow_completed(content))
+            else:  # a cancel committed first: its status stands
+                events.emit(identity.workflow_cancelled())
         except asyncio.CancelledError:
             await self.store.close_steps(run_id, active.stop_status)
+            if active.stop_status is RunStatus.CANCELLED:
+                events.emit(identity.workflow_cancelled())
+            else:
+                events.emit(identity.workflow_error(SHUTDOWN_REASON))
             raise
         except Exception as exc:
             logger.exception("run %s failed", run_id)
-            await self.store.transition(
-                run_id, ACTIVE, RunStatus.ERROR, error=f"a step failed: {type(exc).__name__}"
-            )
+            error = f"a step failed: {type(exc).__name__}"
+            await self.store.transition(run_id, ACTIVE, RunStatus.ERROR, error=error)
             await self.store.close_steps(run_id, RunStatus.ERROR)
+            events.emit(identity.workflow_error(error))
+        finally:
+            events.close()
 
     async def _run_step(
-        self, active: _ActiveRun, position: int, step: Step, outputs: dict[str, str]
+        self,
+        active: _ActiveRun,
+        position: int,
+        step: Step,
+        outputs: dict[str, str],
+        index: StepIndex,
     ) -> None:
         """Run one step; its cleanup always runs and its final state is committed on return."""
         if active.starting_closed:
@@ -246,6 +280,7 @@ class WorkflowExecutor:
             report_progress=lambda value: self.store.step_progress(run_id, position, value),
         )
         self.store.step_started(run_id, position)
+        active.events.emit(active.identity.step_started(step.name, index))
         outcome = RunStatus.ERROR
         try:
             outputs[step.name] = await step.run(context)
@@ -261,6 +296,9 @@ class WorkflowExecutor:
             except asyncio.CancelledError:
                 await finishing
                 raise
+        if outcome is RunStatus.COMPLETED and not active.starting_closed:
+            output = outputs[step.name]
+            active.events.emit(active.identity.step_completed(step.name, index, output))
 
     async def _finish_step(
         self, step: Step, context: StepContext, position: int, outcome: RunStatus

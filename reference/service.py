@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+
 from generated.agentos import AgentosApi
 from generated.agentos import responses as r
 from generated.agentos.models import BadRequestResponse, BodyCreateWorkflowRun, NotFoundResponse
 
+from .events import Event, RunEvents
 from .executor import RunNotActive, RunNotFound, WorkflowExecutor, WorkflowNotFound
 from .views import run_started, run_view, workflow_summary
+
+logger = logging.getLogger("reference.service")
 
 
 def workflow_not_found(workflow_id: str) -> NotFoundResponse:
@@ -49,8 +55,34 @@ class ReferenceAgentOS(AgentosApi):
             return r.CreateWorkflowRun404(body=workflow_not_found(workflow_id))
         if body.background:
             return r.CreateWorkflowRun202(body=run_started(record))
+        events = self.executor.events(record.run_id)  # taken now: the run has not begun
+        if body.stream is not False and events is not None:
+            items = self.run_events(workflow_id, record.run_id, events)
+            return r.CreateWorkflowRun200Stream(items=items)
         finished = await self.executor.wait(record.run_id)
         return r.CreateWorkflowRun200(body=run_view(finished))
+
+    async def run_events(
+        self, workflow_id: str, run_id: str, events: RunEvents
+    ) -> AsyncIterator[Event]:
+        """The run's events until its terminal one; a reader that goes away cancels the run.
+
+        In AgentOS, `background=true` is the mode that survives a disconnect: a streaming run
+        lives as long as its stream.
+        """
+        try:
+            async for event in events.follow():
+                yield event
+        finally:
+            if not events.ended:
+                await self._cancel_abandoned(workflow_id, run_id)
+
+    async def _cancel_abandoned(self, workflow_id: str, run_id: str) -> None:
+        try:
+            await self.executor.cancel(workflow_id, run_id)
+        except (LookupError, RunNotActive):
+            return  # it ended meanwhile
+        logger.info("run %s cancelled: its stream's client went away", run_id)
 
     async def get_workflow_run(
         self, *, workflow_id: str, run_id: str, session_id: str | None = None

@@ -141,5 +141,6 @@ def test_summary_shows_the_seed_and_how_to_reproduce(tmp_path: Path) -> None:
     with broken_server("schema_mismatch") as url:
         outcome = conform(url, seed=4242)
     assert "seed 4242" in outcome.stdout
-    assert "--seed 4242" in outcome.stdout
+    reproduce = " ".join(outcome.stdout.replace("\\\n", " ").split())  # unwrap its ` \` lines
+    assert "--seed 4242" in reproduce
     assert TOKEN not in outcome.stdout

@@ -41,7 +41,9 @@ def client(server: ReferenceServer) -> Iterator[httpx.Client]:
 
 
 def start(client: httpx.Client, workflow_id: str, **fields: str) -> httpx.Response:
-    return client.post(f"/workflows/{workflow_id}/runs", data={"message": "agents", **fields})
+    """A run answered as JSON (`stream=false`; tests/test_reference_stream.py reads streams)."""
+    data = {"message": "agents", "stream": "false", **fields}
+    return client.post(f"/workflows/{workflow_id}/runs", data=data)
 
 
 def read_run(client: httpx.Client, workflow_id: str, run_id: str) -> dict[str, Any]:

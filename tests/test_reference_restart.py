@@ -46,7 +46,9 @@ def test_cancelled_and_completed_runs_read_back_the_same_after_a_restart(tmp_pat
             assert cancel.status_code == 200, cancel.text
             before = read_run(client, cancelled_id)
             assert before["status"] == "CANCELLED"
-            completed = client.post("/workflows/demo-sequential/runs", data={"message": "done"})
+            completed = client.post(
+                "/workflows/demo-sequential/runs", data={"message": "done", "stream": "false"}
+            )
             assert completed.status_code == 200
             assert completed.json()["status"] == "COMPLETED"
         server.restart()

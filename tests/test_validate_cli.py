@@ -95,7 +95,7 @@ def test_debug_is_accepted_after_the_command_too(tmp_path: Path) -> None:
         ("broken.yaml", "openapi: 3.1.0\ninfo: [\n", "invalid YAML"),
         ("broken.json", '{"openapi": "3.1.0",', "invalid JSON"),
         ("python.yaml", "openapi: !!python/object/apply:os.system ['true']\n", "invalid YAML"),
-        ("future.yaml", "openapi: 3.2.0\ninfo: {title: t, version: '1'}\n", "not supported"),
+        ("future.yaml", "openapi: 3.3.0\ninfo: {title: t, version: '1'}\n", "not supported"),
     ],
 )
 def test_unreadable_or_not_openapi_exits_2(

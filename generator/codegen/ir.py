@@ -42,6 +42,29 @@ class ErrorShape:
     code_field: str | None
 
 
+Framing = Literal["sse", "jsonl", "json-seq"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """One SSE event class of a stream: its name (None: any name) and the type of its data."""
+
+    class_name: str
+    event_name: str | None
+    data_annotation: str
+    data_is_json: bool  # contentMediaType application/json: data is sent as JSON, else as text
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """The items of a streaming response: SSE events, or one JSON value per line (JSON Lines)."""
+
+    framing: Framing
+    item_alias: str  # the TypeAlias of one item
+    item_annotation: str  # SSE: the union of the event classes; else the item's type
+    events: tuple[StreamEvent, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     status: str  # "200", "4XX" or "default", as in the spec
@@ -51,6 +74,7 @@ class Response:
     body_annotation: str | None  # None: the response has no content
     error_shape: ErrorShape | None = None
     header_names: tuple[str, ...] = ()
+    stream: Stream | None = None  # a streaming response: its body is an async iterator of items
 
     @property
     def fixed_status(self) -> int | None:

@@ -12,6 +12,7 @@ from generator.spec.errors import Diagnostic, UnsupportedSpec
 from generator.spec.loader import LoadedSpec
 from generator.spec.openapi import HTTP_METHODS, follow_refs
 from generator.spec.pointers import escape_pointer
+from generator.spec.streams import is_sequential, sse_events
 
 # OpenAPI says these header parameters are ignored: the HTTP layer owns them.
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
@@ -216,8 +217,19 @@ class _Builder:
             response, _ = self.deref(raw[status], f"{pointer}/responses/{escape_pointer(status)}")
             if not isinstance(response, dict):
                 continue
-            content = response.get("content") or {}
+            all_content = response.get("content") or {}
+            content = {k: v for k, v in all_content.items() if not is_sequential(k)}
             media_types = tuple(content)
+            suffix = status.upper() if status[0].isdigit() else "Default"
+            base_name = f"{prefix}{'_' if prefix[-1].isdigit() else ''}{suffix}"
+            streams = [
+                self._stream_response(status, response, media_type, media, base_name)
+                for media_type, media in all_content.items()
+                if is_sequential(media_type)
+            ]
+            if streams and not content:
+                result.extend(streams)
+                continue
             annotation: str | None = None
             shape: ir.ErrorShape | None = None
             if media_types:
@@ -231,13 +243,10 @@ class _Builder:
                 )
                 if kind == "json":
                     shape = self._error_shape(schema)
-            suffix = status.upper() if status[0].isdigit() else "Default"
             result.append(
                 ir.Response(
                     status=status,
-                    class_name=unique(
-                        f"{prefix}{'_' if prefix[-1].isdigit() else ''}{suffix}", self.class_names
-                    ),
+                    class_name=unique(base_name, self.class_names),
                     description=str(response.get("description") or ""),
                     media_types=media_types,
                     body_annotation=annotation,
@@ -245,6 +254,7 @@ class _Builder:
                     header_names=tuple(sorted(response.get("headers") or {})),
                 )
             )
+            result.extend(streams)
         if not result:  # 3.1 allows an operation without responses: it may answer anything
             result.append(
                 ir.Response(
@@ -256,6 +266,70 @@ class _Builder:
                 )
             )
         return tuple(result)
+
+    # -- streams ------------------------------------------------------------------------------
+
+    def _stream_response(
+        self, status: str, response: dict[str, Any], media_type: str, media: Any, base: str
+    ) -> ir.Response:
+        """The response class of one sequential media type: `{base}Stream` and its item types."""
+        class_name = unique(f"{base}Stream", self.class_names)
+        item_schema = media.get("itemSchema") if isinstance(media, dict) else None
+        base_type = media_type.split(";")[0].strip().lower()
+        item_alias = unique(f"{class_name}Item", self.class_names)
+        if base_type == "text/event-stream":
+            events = self._sse_event_classes(item_schema, base)
+            stream = ir.Stream(
+                framing="sse",
+                item_alias=item_alias,
+                item_annotation=" | ".join(e.class_name for e in events),
+                events=events,
+            )
+        else:
+            framing: ir.Framing = "json-seq" if base_type == "application/json-seq" else "jsonl"
+            annotation = self.annotation(item_schema) if item_schema is not None else "Any"
+            stream = ir.Stream(framing=framing, item_alias=item_alias, item_annotation=annotation)
+        return ir.Response(
+            status=status,
+            class_name=class_name,
+            description=str(response.get("description") or ""),
+            media_types=(media_type,),
+            body_annotation=None,
+            header_names=tuple(sorted(response.get("headers") or {})),
+            stream=stream,
+        )
+
+    def _sse_event_classes(self, item_schema: Any, base: str) -> tuple[ir.StreamEvent, ...]:
+        named = sse_events(self.doc, item_schema)
+        if named:
+            return tuple(
+                ir.StreamEvent(
+                    class_name=unique(
+                        f"{base}{pascal_case(name, fallback='Event')}", self.class_names
+                    ),
+                    event_name=name,
+                    data_annotation="str" if data is None else self.annotation(data),
+                    data_is_json=data is not None,
+                )
+                for name, data in named.items()
+            )
+        item, _ = self.deref(item_schema, "")
+        properties = item.get("properties") if isinstance(item, dict) else None
+        data_schema, _ = self.deref((properties or {}).get("data"), "")
+        content = None
+        if (
+            isinstance(data_schema, dict)
+            and _body_kind(str(data_schema.get("contentMediaType", ""))) == "json"
+        ):
+            content = data_schema.get("contentSchema", {})
+        return (
+            ir.StreamEvent(
+                class_name=unique(f"{base}Event", self.class_names),
+                event_name=None,
+                data_annotation="str" if content is None else self.annotation(content),
+                data_is_json=content is not None,
+            ),
+        )
 
     def _error_shape(self, schema: Any) -> ir.ErrorShape | None:
         resolved, _ = self.deref(schema, "")

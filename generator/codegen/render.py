@@ -187,6 +187,22 @@ def _response_doc(op: ir.Operation, response: ir.Response) -> str:
     return f"{response.status}: {description} ({op.operation_id})"
 
 
+def _event_doc(op: ir.Operation, response: ir.Response, event: ir.StreamEvent) -> str:
+    name = f"`{event.event_name}` event" if event.event_name is not None else "An event"
+    return f"{name} of {response.status} {response.media_types[0]} ({op.operation_id})"
+
+
+def _stream_annotations(streams: Iterable[ir.Stream]) -> list[str | None]:
+    """The types a stream's items name: the events' data, or the JSON Lines item type."""
+    found: list[str | None] = []
+    for stream in streams:
+        if stream.framing == "sse":
+            found.extend(event.data_annotation for event in stream.events)
+        else:
+            found.append(stream.item_annotation)
+    return found
+
+
 def _names_used(annotations: Iterable[str | None], models: Iterable[str]) -> list[str]:
     model_set = set(models)
     found: set[str] = set()
@@ -225,6 +241,7 @@ class Renderer:
             route_path=route_path,
             operation_doc=_operation_doc,
             response_doc=_response_doc,
+            event_doc=_event_doc,
         )
 
     def header(self) -> str:
@@ -232,12 +249,16 @@ class Renderer:
 
     def render_server(self, api: ir.Api) -> dict[str, str]:
         response_annotations = [r.body_annotation for op in api.operations for r in op.responses]
+        streams = [r.stream for op in api.operations for r in op.responses if r.stream]
+        response_annotations += _stream_annotations(streams)
         interface_annotations = [a for op in api.operations for a in _interface_arguments(op)]
         bodies = [op for op in api.operations if op.body and op.body.kind in ("json", "form")]
         body_annotations = [op.body.annotation for op in bodies if op.body]
         typing_names = ["ClassVar", "TypeAlias"]
         if _uses_any(response_annotations):
             typing_names.insert(0, "Any")
+        if any(e.event_name is not None for s in streams for e in s.events):
+            typing_names.insert(-2, "Literal")
         app_typing = ["Annotated"] if any(op.parameters for op in api.operations) else []
         uses_literal = any(p.choices for op in api.operations for p in op.parameters)
         if uses_literal:
@@ -252,6 +273,7 @@ class Renderer:
         readers = sorted({_READERS[op.body.kind] for op in api.operations if op.body})
         context = {
             "api": api,
+            "streams": bool(streams),
             "typing_imports": ", ".join(typing_names),
             "model_imports": _names_used(response_annotations, api.model_names),
             "api_typing_imports": [

@@ -8,19 +8,22 @@ pydantic.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, cast, overload
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, cast, get_args, get_origin, overload
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from fastapi.sse import format_sse_event
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -510,3 +513,247 @@ def build_app(title: str, version: str, document: dict[str, Any]) -> FastAPI:
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
     return app
+
+
+# -- streams -----------------------------------------------------------------------------------
+#
+# A streaming response's body is an async iterator of typed items. Each item is validated against
+# the contract before it is sent (an item that fails ends the stream, is logged, and is never
+# sent); each is sent as its own ASGI message (flushed at once; the server's flow control makes
+# a slow client hold the implementation back: nothing is queued); a client that disconnects
+# closes the implementation's iterator, so its `finally` blocks run.
+
+DEFAULT_KEEPALIVE_SECONDS = 15.0
+KEEPALIVE_COMMENT = b": keep-alive\n\n"
+Framing = Literal["sse", "jsonl", "json-seq"]
+
+
+def _single_line(value: str | None) -> str | None:
+    if value is not None and ("\r" in value or "\n" in value or "\0" in value):
+        raise ValueError("must be a single line without NUL characters")
+    return value
+
+
+class SseItem(BaseModel):
+    """One server-sent event: its `event` name, `data` (declared by each subclass), `id`, `retry`.
+
+    A subclass per event the contract names fixes `event` to that name and `data` to its type.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    # The event names the contract allows for this class; None: any name.
+    event_names: ClassVar[tuple[str, ...] | None] = None
+    # Whether `data` is sent as JSON (contentMediaType application/json) or as text.
+    data_is_json: ClassVar[bool] = True
+
+    event: str | None = None  # single lines: checked when the event is sent
+    id: str | None = None
+    retry: Annotated[int | None, Field(ge=0)] = None
+
+    @classmethod
+    def data_adapter(cls) -> TypeAdapter[Any]:
+        adapter: TypeAdapter[Any] | None = cls.__dict__.get("_data_adapter")
+        if adapter is None:
+            field = cls.model_fields.get("data")
+            adapter = TypeAdapter(cast(Any, field.annotation if field else str))
+            setattr(cls, "_data_adapter", adapter)  # noqa: B010 - a per-class cache
+        return adapter
+
+
+class InvalidItem(ValueError):
+    """An item the contract does not allow in this stream."""
+
+
+@dataclass(frozen=True, slots=True)
+class _SsePlan:
+    """How one SSE item class is checked and encoded, worked out once per class."""
+
+    names: tuple[str, ...] | None
+    dump: Callable[..., bytes]
+    validate: Callable[[bytes], Any] | None  # None: the data is text
+
+    @classmethod
+    def of(cls, item_class: type[SseItem]) -> _SsePlan:
+        adapter = item_class.data_adapter()
+        validate = adapter.validator.validate_json if item_class.data_is_json else None
+        return cls(item_class.event_names, adapter.serializer.to_json, validate)
+
+
+# (response class, item class) -> its plan; the keys are generated classes, so it stays small.
+_SSE_PLANS: dict[tuple[type[Any], type[Any]], _SsePlan] = {}
+
+
+class StreamResponse(ContractResponse):
+    """Base of every streaming (operation, status) class: `items` is an async iterator."""
+
+    framing: ClassVar[Framing] = "sse"
+    # Seconds without an event before a keep-alive comment is sent (SSE only); None: never.
+    keepalive_seconds: float | None = DEFAULT_KEEPALIVE_SECONDS
+
+    @classmethod
+    def item_types(cls) -> tuple[Any, ...]:
+        """The item types `items` declares: the members of `AsyncIterator[A | B]`."""
+        found: tuple[Any, ...] | None = cls.__dict__.get("_item_types")
+        if found is None:
+            field = cls.model_fields.get("items")
+            (item,) = get_args(field.annotation) if field else (Any,)
+            found = get_args(item) if get_origin(item) in (Union, UnionType) else (item,)
+            setattr(cls, "_item_types", found)  # noqa: B010 - a per-class cache
+        return found
+
+    @classmethod
+    def item_adapter(cls) -> TypeAdapter[Any]:
+        adapter: TypeAdapter[Any] | None = cls.__dict__.get("_item_adapter")
+        if adapter is None:
+            types = cls.item_types()
+            adapter = TypeAdapter(cast(Any, Union[types] if len(types) > 1 else types[0]))  # noqa: UP007
+            setattr(cls, "_item_adapter", adapter)  # noqa: B010 - a per-class cache
+        return adapter
+
+    def encode(self, item: Any) -> bytes:
+        """The item's bytes on the wire, after checking it against the contract."""
+        if self.framing == "sse":
+            return self._sse(item)
+        adapter = self.item_adapter()
+        raw = adapter.dump_json(item, by_alias=True, exclude_unset=True)
+        adapter.validate_json(raw)
+        return (b"\x1e" + raw + b"\n") if self.framing == "json-seq" else raw + b"\n"
+
+    def _sse(self, item: Any) -> bytes:
+        plan = _SSE_PLANS.get((type(self), type(item)))
+        if plan is None:
+            if not isinstance(item, self.item_types()):
+                raise InvalidItem(f"{type(item).__name__} is not an event of this stream")
+            plan = _SsePlan.of(type(item))
+            _SSE_PLANS[(type(self), type(item))] = plan
+        event: str | None = item.event
+        if plan.names is not None and event not in plan.names:
+            raise InvalidItem(f"event {event!r} is not one of {', '.join(plan.names)}")
+        _single_line(event)
+        _single_line(item.id)
+        data: Any = item.data
+        if plan.validate is None:
+            if not isinstance(data, str):
+                raise InvalidItem(f"the data of {type(item).__name__} must be text")
+            return format_sse_event(data_str=data, event=event, id=item.id, retry=item.retry)
+        raw: bytes = plan.dump(data, by_alias=True, exclude_unset=True)
+        plan.validate(raw)  # what is sent, not just what was built, matches
+        # Compact JSON holds no line break: one `data:` line, framed without re-splitting it.
+        frame: bytes = b"data: " + raw + b"\n"
+        if event is not None:
+            frame = b"event: " + event.encode("utf-8") + b"\n" + frame
+        if item.id is not None:
+            frame += b"id: " + item.id.encode("utf-8") + b"\n"
+        if item.retry is not None:
+            frame += b"retry: %d\n" % item.retry
+        return frame + b"\n"
+
+    def render(self) -> Response:
+        status = self.status
+        low, high = self.status_range
+        if not low <= status <= high:
+            raise UndeclaredResponse(f"status {status} is outside {low}-{high}")
+        media_type = self.content_type or self.media_types[0]
+        if media_type not in self.media_types:
+            raise UndeclaredResponse(f"content type {media_type!r} is not declared")
+        items: AsyncIterator[Any] = getattr(self, "items")  # noqa: B009 - declared by the subclass
+        keepalive = self.keepalive_seconds if self.framing == "sse" else None
+        return ItemStream(
+            items, self.encode, status, self.headers, media_type, keepalive, type(self).__name__
+        )
+
+
+class ItemStream(Response):
+    """The ASGI response of a stream: one message per item, keep-alives, closed on disconnect."""
+
+    def __init__(
+        self,
+        items: AsyncIterator[Any],
+        encode: Callable[[Any], bytes],
+        status_code: int,
+        headers: Mapping[str, str],
+        media_type: str,
+        keepalive_seconds: float | None,
+        label: str,
+    ) -> None:
+        self.items = items
+        self.encode = encode
+        self.keepalive_seconds = keepalive_seconds
+        self.label = label
+        self.status_code = status_code
+        self.media_type = media_type
+        self.background = None
+        self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no", **headers})
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        loop = asyncio.get_running_loop()
+        last_sent = loop.time()
+        # The pump and the keep-alives never send at the same time: each waits for the other.
+        pump_sending = False
+        comment_sending: asyncio.Future[None] | None = None
+
+        async def pump() -> None:
+            nonlocal last_sent, pump_sending
+            async for item in self.items:
+                try:
+                    frame = self.encode(item)
+                except (InvalidItem, ValidationError, TypeError, ValueError) as exc:
+                    reason = (
+                        describe_validation_errors(exc.errors())
+                        if isinstance(exc, ValidationError)
+                        else str(exc)
+                    )
+                    logger.error("%s: invalid item, stream ended: %s", self.label, reason)
+                    return
+                if comment_sending is not None:  # rare: a keep-alive is on the wire
+                    await comment_sending
+                pump_sending = True
+                try:
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
+                finally:
+                    pump_sending = False
+                last_sent = loop.time()
+
+        async def keepalive(interval: float) -> None:
+            nonlocal last_sent, comment_sending
+            while True:
+                delay = last_sent + interval - loop.time()
+                if delay > 0 or pump_sending:  # not idle yet, or a slow client holds an event
+                    await asyncio.sleep(delay if delay > 0 else interval)
+                    continue
+                comment_sending = loop.create_future()
+                try:
+                    body = KEEPALIVE_COMMENT
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                finally:
+                    comment_sending.set_result(None)
+                    comment_sending = None
+                last_sent = loop.time()
+
+        async def disconnected() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        pumping = asyncio.create_task(pump())
+        watching = asyncio.create_task(disconnected())
+        tasks = [pumping, watching]
+        if self.keepalive_seconds:
+            tasks.append(asyncio.create_task(keepalive(self.keepalive_seconds)))
+        try:
+            await asyncio.wait((pumping, watching), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            close = getattr(self.items, "aclose", None)
+            if close is not None:
+                await close()  # a generator cut short by the disconnect runs its `finally` here
+        failure = outcomes[0]
+        if isinstance(failure, Exception):
+            logger.error("%s: the stream failed: %r", self.label, failure)
+        if watching.cancelled():  # the client is still there: end the body
+            await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -16,6 +16,7 @@ import yaml
 from generator.spec.bundle import Bundler
 from generator.spec.errors import Diagnostic, UnreadableSpec, UnsupportedSpec
 from generator.spec.pointers import MISSING, escape_pointer, resolve_pointer
+from generator.spec.v32 import check_supported
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
 # Expanded node count of the YAML graph: aliases may share nodes, but a document that expands to
@@ -59,6 +60,8 @@ def load_spec(
     )
     document = bundler.bundle(document)
     check_refs(spec_path, document)
+    if version.startswith("3.2"):
+        check_supported(spec_path, document)
     return LoadedSpec(path=spec_path, document=document, sha256=digest, version=version)
 
 
@@ -217,8 +220,8 @@ def _openapi_version(path: Path, document: dict[str, Any]) -> str:
     if not isinstance(version, str) or not version.startswith("3."):
         shown = "missing" if version is None else repr(version)
         raise UnreadableSpec(f"{path}: not an OpenAPI 3.x document ('openapi' field is {shown})")
-    if not (version.startswith("3.0") or version.startswith("3.1")):
-        raise UnreadableSpec(f"{path}: OpenAPI {version} is not supported (3.0 and 3.1 are)")
+    if not version.startswith(("3.0", "3.1", "3.2")):
+        raise UnreadableSpec(f"{path}: OpenAPI {version} is not supported (3.0, 3.1 and 3.2 are)")
     return version
 
 

@@ -1,4 +1,4 @@
-"""Validate a loaded document against the OpenAPI 3.0 / 3.1 specification.
+"""Validate a loaded document against the OpenAPI 3.0 / 3.1 / 3.2 specification.
 
 openapi-spec-validator reports two kinds of problem: structural ones, located by their path in
 the document, and semantic ones found inside schemas (a `default` that does not match its
@@ -14,7 +14,11 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+from openapi_spec_validator import (
+    OpenAPIV30SpecValidator,
+    OpenAPIV31SpecValidator,
+    OpenAPIV32SpecValidator,
+)
 
 from generator.spec.errors import Diagnostic, InvalidSpec
 from generator.spec.loader import LoadedSpec
@@ -138,12 +142,19 @@ def _fast(spec_validator: Any) -> Any:
     )
 
 
-_VALIDATORS = {"3.0": _fast(OpenAPIV30SpecValidator), "3.1": _fast(OpenAPIV31SpecValidator)}
+_VALIDATORS = {
+    "3.0": _fast(OpenAPIV30SpecValidator),
+    "3.1": _fast(OpenAPIV31SpecValidator),
+    "3.2": _fast(OpenAPIV32SpecValidator),
+}
 
 
 def find_problems(spec: LoadedSpec) -> Iterable[Diagnostic]:
-    validator_class = _VALIDATORS["3.1" if spec.version.startswith("3.1") else "3.0"]
-    errors = validator_class(spec.document).iter_errors()
+    version = spec.version[:3] if spec.version[:3] in _VALIDATORS else "3.0"
+    document = spec.document
+    if version == "3.1":
+        document = item_schemas_as_schemas(document)
+    errors = _VALIDATORS[version](document).iter_errors()
     seen: set[tuple[str, str]] = set()
     while len(seen) < MAX_REPORTED:
         try:
@@ -159,6 +170,46 @@ def find_problems(spec: LoadedSpec) -> Iterable[Diagnostic]:
         if key not in seen:
             seen.add(key)
             yield diagnostic
+
+
+def item_schemas_as_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """A 3.1 document as its validator can read it: `itemSchema` (3.2, which FastAPI also writes
+    into 3.1 documents) becomes the media type's `schema` when it has none, so it is validated
+    as a schema; beside a `schema` it is dropped. The document itself is not changed."""
+
+    def convert(node: Any) -> Any:
+        if isinstance(node, list):
+            return [convert(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        result = {key: convert(value) for key, value in node.items()}
+        content = result.get("content")
+        if isinstance(content, dict):
+            for media_type, media in list(content.items()):
+                if isinstance(media, dict) and "itemSchema" in media:
+                    media = dict(media)
+                    item_schema = media.pop("itemSchema")
+                    media.setdefault("schema", item_schema)
+                    content[media_type] = media
+        return result
+
+    if not _has_item_schema(document):
+        return document  # the common case: no copy
+    converted: dict[str, Any] = convert(document)
+    return converted
+
+
+def _has_item_schema(document: dict[str, Any]) -> bool:
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "itemSchema" in node:
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def _duplicate_operation_id(spec: LoadedSpec, error: Any) -> Diagnostic | None:
