@@ -6,17 +6,18 @@ import ast
 import hashlib
 import json
 import multiprocessing as mp
+import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from datamodel_code_generator import generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
-from generator.codegen.names import pascal_case
 from generator.spec.errors import UnsupportedSpec
 
 # Pinned so that the same spec always gives the same models, whatever the library's defaults become.
@@ -41,7 +42,7 @@ _OPTIONS: dict[str, Any] = {
 @dataclass(frozen=True, slots=True)
 class GeneratedModels:
     source: str
-    # components/schemas name → the class that models it
+    # components/schemas name → the class that models it, as datamodel-code-generator named it
     class_for_schema: dict[str, str]
 
 
@@ -92,17 +93,54 @@ def generate_models(document: dict[str, Any], header: str) -> GeneratedModels:
     if not schemas:
         return GeneratedModels(source=f"{header}\n", class_for_schema={})
     try:
-        with warnings.catch_warnings():
+        with (
+            warnings.catch_warnings(),
+            tempfile.TemporaryDirectory(prefix="contract-models-") as scratch,
+        ):
             warnings.simplefilter("ignore")  # unknown formats etc.: the library's own chatter
-            source = generate(document, custom_file_header=header, **_OPTIONS)
+            metadata_path = Path(scratch) / "models.json"
+            source = generate(
+                document,
+                custom_file_header=header,
+                emit_model_metadata=metadata_path,
+                **_OPTIONS,
+            )
+            metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
     except Exception as exc:  # the library raises many types; the user needs one line
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnsupportedSpec(f"models could not be generated: {first_line}") from exc
     if not isinstance(source, str):
         raise UnsupportedSpec("models could not be generated as a single module")
     source = typed_root_defaults(source)
-    classes = _defined_names(source)
-    return GeneratedModels(source=source, class_for_schema=_match_schemas(schemas, classes))
+    return GeneratedModels(
+        source=source, class_for_schema=schema_classes(metadata, _defined_names(source))
+    )
+
+
+def schema_classes(metadata: Any, defined: set[str]) -> dict[str, str]:
+    """components/schemas name → class, from datamodel-code-generator's model metadata.
+
+    The library names every model through its model resolver (`FooBar` and `foo_bar` become
+    `FooBar` and `FooBar1`) and reports, per class, the JSON pointer of the schema it models
+    (`--emit-model-metadata`). That report is the mapping: nothing is re-derived from names.
+    Classes the module does not define at top level (none today) are left out, so such a
+    schema is typed from its own shape instead.
+    """
+    models = metadata.get("models") if isinstance(metadata, dict) else None
+    result: dict[str, str] = {}
+    for model in models if isinstance(models, list) else []:
+        where = model.get("source_path") if isinstance(model, dict) else None
+        name = model.get("class_name") if isinstance(model, dict) else None
+        if (
+            isinstance(where, list)
+            and len(where) == 3
+            and where[:2] == ["components", "schemas"]
+            and isinstance(where[2], str)
+            and isinstance(name, str)
+            and name in defined
+        ):
+            result.setdefault(where[2], name)
+    return dict(sorted(result.items()))
 
 
 def models_key(document: dict[str, Any], generator_digest: str) -> str:
@@ -112,15 +150,15 @@ def models_key(document: dict[str, Any], generator_digest: str) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def reuse_models(previous: str, header: str, document: dict[str, Any]) -> GeneratedModels:
-    """Models generated earlier from the same schemas, under this generation's header."""
+def reuse_models(
+    previous: str, header: str, class_for_schema: Mapping[str, str]
+) -> GeneratedModels:
+    """Models generated earlier from the same schemas, under this generation's header, with the
+    schema→class mapping recorded next to them (output.previous_models)."""
     lines = previous.splitlines(keepends=True)
     body_start = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     source = header + "\n" + "".join(lines[body_start:])
-    schemas = (document.get("components") or {}).get("schemas") or {}
-    return GeneratedModels(
-        source=source, class_for_schema=_match_schemas(schemas, _defined_names(source))
-    )
+    return GeneratedModels(source=source, class_for_schema=dict(class_for_schema))
 
 
 _SCALAR_ROOTS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
@@ -220,18 +258,3 @@ def _defined_names(source: str) -> set[str]:
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
-
-
-def _match_schemas(schemas: dict[str, Any], classes: set[str]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for name in schemas:
-        for candidate in (name, pascal_case(name), _title_case(name)):
-            if candidate in classes:
-                result[name] = candidate
-                break
-    return result
-
-
-def _title_case(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else " " for ch in name)
-    return "".join(part[:1].upper() + part[1:] for part in cleaned.split())
