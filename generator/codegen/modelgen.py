@@ -35,6 +35,10 @@ _OPTIONS: dict[str, Any] = {
     "use_schema_description": True,
     "treat_dot_as_module": False,  # "v1.User" is a class name, not a module path
     "set_default_enum_member": True,
+    # Enum members named like a `str` method (`count`, `split`) become `count_`: the library
+    # checks that only for subclass enums, and a StrEnum is one (mypy: incompatible override).
+    "use_subclass_enum": True,
+    "use_enum_values_in_discriminator": True,
     "formatters": [],  # the renderer formats every file with ruff in one pass
 }
 
@@ -162,41 +166,69 @@ def reuse_models(
 
 
 _SCALAR_ROOTS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+_NOT_MODELS = frozenset({"RootModel", "Enum", "StrEnum", "IntEnum"})
 
 
 def typed_root_defaults(source: str) -> str:
-    """`threshold: Threshold | None = 7` → `= Threshold(7)` for a scalar root model `Threshold`.
+    """Defaults the type checker accepts for what pydantic builds from them:
+
+    `threshold: Threshold | None = 7` → `= Threshold(7)` for a scalar root model `Threshold`, and
+    `limits: Limits | None = {"max": 3}` → `= Field(default_factory=lambda:
+    Limits.model_validate({"max": 3}))` for a model class `Limits` (built when an instance is,
+    so the class may be defined further down; each instance gets its own).
 
     datamodel-code-generator writes the spec's default as the bare value with
-    `validate_default=True`, which pydantic turns into `Threshold(7)` when a model is built, but
-    a type checker sees an `int` assigned to `Threshold | None`. Writing the instance itself
-    gives the same default and type-checks. (Enum defaults are members already:
-    `set_default_enum_member`.)
+    `validate_default=True`, which pydantic turns into the instance when a model is built, but
+    a type checker sees an `int` or a `dict` assigned to the class. (Enum defaults are members
+    already: `set_default_enum_member`.)
     """
     tree = ast.parse(source)
-    roots: dict[str, tuple[type, ...]] = {}
+    kinds: dict[str, tuple[tuple[type, ...], str]] = {}
+    field_imported = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "pydantic"
+        and any(alias.name == "Field" and alias.asname is None for alias in node.names)
+        for node in tree.body
+    )
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and len(node.bases) == 1:
-            base = node.bases[0]
-            if (
-                isinstance(base, ast.Subscript)
-                and isinstance(base.value, ast.Name)
-                and base.value.id == "RootModel"
-                and isinstance(base.slice, ast.Name)
-                and base.slice.id in _SCALAR_ROOTS
-            ):
-                roots[node.name] = _SCALAR_ROOTS[base.slice.id]
+        if not isinstance(node, ast.ClassDef) or len(node.bases) != 1:
+            continue
+        base = node.bases[0]
+        if (
+            isinstance(base, ast.Subscript)
+            and isinstance(base.value, ast.Name)
+            and base.value.id == "RootModel"
+            and isinstance(base.slice, ast.Name)
+            and base.slice.id in _SCALAR_ROOTS
+        ):
+            kinds[node.name] = (_SCALAR_ROOTS[base.slice.id], "{cls}({text})")
+        elif field_imported and isinstance(base, ast.Name) and base.id not in _NOT_MODELS:
+            kinds[node.name] = (
+                (dict,),
+                "Field(default_factory=lambda: {cls}.model_validate({text}))",
+            )
+    # A model class derived from a root model or an enum is neither.
+    changed = True
+    while changed:
+        changed = False
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name in kinds and len(node.bases) == 1:
+                base = node.bases[0]
+                parent = base.id if isinstance(base, ast.Name) else None
+                if parent not in (None, "BaseModel") and parent not in kinds:
+                    del kinds[node.name]
+                    changed = True
     edits: list[tuple[int, int, int, int, str]] = []
     for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or node.name in roots:
+        if not isinstance(node, ast.ClassDef):
             continue
         for statement in node.body:
             if not isinstance(statement, ast.AnnAssign) or statement.value is None:
                 continue
-            root = _root_of(statement.annotation, roots)
+            root = _root_of(statement.annotation, kinds)
             value = statement.value
             literal = _literal(value)
-            if root is None or literal is None or type(literal) not in roots[root]:
+            if root is None or literal is None or type(literal) not in kinds[root][0]:
                 continue
             text = ast.get_source_segment(source, value)
             assert value.end_lineno is not None and value.end_col_offset is not None
@@ -206,7 +238,7 @@ def typed_root_defaults(source: str) -> str:
                     value.col_offset,
                     value.end_lineno,
                     value.end_col_offset,
-                    f"{root}({text})",
+                    kinds[root][1].format(cls=root, text=text),
                 )
             )
     if not edits:
@@ -220,8 +252,8 @@ def typed_root_defaults(source: str) -> str:
     return "".join(lines)
 
 
-def _root_of(annotation: ast.expr, roots: dict[str, tuple[type, ...]]) -> str | None:
-    """`R`, `R | None` or `Annotated[R | None, ...]` for a scalar root model `R`."""
+def _root_of(annotation: ast.expr, roots: Mapping[str, object]) -> str | None:
+    """`R`, `R | None` or `Annotated[R | None, ...]` for a class `R` of `roots`."""
     if (
         isinstance(annotation, ast.Subscript)
         and isinstance(annotation.value, ast.Name)

@@ -90,8 +90,10 @@ def generate_package(
     # Field descriptions are spec text kept on one line as data; ruff may not wrap strings. The
     # security rules read spec data as code: an enum value "ACCESS_TOKEN" is no password (S105),
     # an example "/tmp/x" no temporary file (S108), a default "0.0.0.0" no socket (S104); and a
-    # property the spec names `l` keeps its name (E741).
-    models_header = f"{renderer.header()}\n# ruff: noqa: E501, E741, S104, S105, S108"
+    # property the spec names `l` keeps its name (E741). A string enum whose values are written
+    # as numbers (`enum: [2, 4]`, `type: string`) is a `(str, Enum)`, which makes them "2" and
+    # "4"; a StrEnum would refuse them (UP042).
+    models_header = f"{renderer.header()}\n# ruff: noqa: E501, E741, S104, S105, S108, UP042"
     key = models_key(source.document, _generator_digest())
     cached = previous_models(previous, key) if previous else None
     models_job: Callable[[], GeneratedModels]
