@@ -36,32 +36,7 @@ BIN = Path(sys.executable).parent
 
 # Documents whose package still fails ruff or mypy, each with why; the test asserts they still
 # fail, so an entry must be removed once its package passes. Keyed by path under ../shared.
-KNOWN_LINT_FAILURES = {
-    "corpus/real/visma.com.json": (
-        "an enum default 'Case' that is no value (x-enumNames names it): the default is a plain str"
-    ),
-    "corpus/real/netboxdemo.com.json": (
-        "a property typed by an object schema with an object default: a dict default for a model"
-    ),
-    "corpus/real/openaq.local.json": (
-        "an object default for a model-typed property; enum members named `count` (a str method)"
-    ),
-    "corpus/real/swaggerhub.com.json": (
-        "an enum member named `split`, which shadows the str method of the StrEnum"
-    ),
-    "corpus/real/vtex.local__Payments-Gateway-API.json": (
-        "a property typed by an object schema with an object default: a dict default for a model"
-    ),
-    "corpus/real/azure.com__monitor-metricAlert_API.json": (
-        "a discriminated allOf child narrows the parent's enum field to a Literal (mypy: override)"
-    ),
-    "corpus/real/azure.com__scheduler.json": (
-        "a discriminated allOf child narrows the parent's enum field to a Literal (mypy: override)"
-    ),
-    "corpus/real/spotify.com__sonallux.json": (
-        "a discriminated allOf child narrows the parent's enum field to a Literal (mypy: override)"
-    ),
-}
+KNOWN_LINT_FAILURES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -410,6 +410,46 @@ def test_root_model_defaults_are_written_as_instances() -> None:
     assert "plain: int | None = 3\n" in rewritten
 
 
+def test_object_defaults_of_model_fields_are_built_per_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """netbox, openaq, vtex: a model-typed property with an object default (mypy: a dict is no
+    `Limits`); the default is built from it when an instance is, so `Limits` may come later."""
+    source = (
+        "from __future__ import annotations\n"
+        "from enum import StrEnum\n"
+        "from pydantic import BaseModel, Field\n"
+        "from typing import Annotated\n"
+        "\n"
+        "\n"
+        "class Holder(BaseModel):\n"
+        "    limits: Annotated[Limits | None, Field(validate_default=True)] = {'max': 3}\n"
+        "    kind: Kind | None = {'a': 1}\n"
+        "    plain: dict[str, int] | None = {'a': 1}\n"
+        "\n"
+        "\n"
+        "class Limits(BaseModel):\n"
+        "    max: int | None = None\n"
+        "\n"
+        "\n"
+        "class Kind(StrEnum):\n"
+        "    a = 'a'\n"
+    )
+    rewritten = typed_root_defaults(source)
+    assert "= Field(default_factory=lambda: Limits.model_validate({'max': 3}))\n" in rewritten
+    assert "kind: Kind | None = {'a': 1}\n" in rewritten  # an enum is no model: left alone
+    assert "plain: dict[str, int] | None = {'a': 1}\n" in rewritten
+    probe = tmp_path / "defaults_probe.py"
+    probe.write_text(rewritten, encoding="utf-8")
+    module_spec = importlib.util.spec_from_file_location("defaults_probe", probe)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    monkeypatch.setitem(sys.modules, module_spec.name, module)  # pydantic looks itself up
+    module_spec.loader.exec_module(module)
+    first, second = module.Holder(kind="a"), module.Holder(kind="a")
+    assert first.limits == module.Limits(max=3) and first.limits is not second.limits
+
+
 def test_golden_model_defaults_are_enum_members_and_root_instances(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -122,3 +122,35 @@ def test_a_scalar_default_of_the_wrong_type_is_dropped_with_a_warning() -> None:
         "/components/schemas/Flags/properties/count/default",
     ]
     assert warnings[0].message == 'default dropped: "false" is no boolean'
+
+
+def test_an_enum_default_that_is_no_value_is_dropped_with_a_warning() -> None:
+    # visma.com: the default names the member (`x-enumNames`), not its value.
+    schemas = {
+        "Category": {
+            "type": "string",
+            "enum": ["Project", "User"],
+            "x-enumNames": ["Case", "User"],
+        },
+        "Level": {"type": "integer", "enum": [1, 2]},
+        "Keyword": {
+            "type": "object",
+            "properties": {
+                "category": {"$ref": "#/components/schemas/Category", "default": "Case"},
+                "other": {"$ref": "#/components/schemas/Category", "default": "User"},
+                "inline": {"type": "string", "enum": ["a", "b"], "default": "c"},
+                "level": {"$ref": "#/components/schemas/Level", "default": True},
+                "fine": {"$ref": "#/components/schemas/Level", "default": 2},
+            },
+        },
+    }
+    document = {"openapi": "3.0.3", "components": {"schemas": schemas}}
+    cleaned, warnings = without_unusable_patterns(document, "spec.yaml")
+    properties = cleaned["components"]["schemas"]["Keyword"]["properties"]
+    assert properties["other"]["default"] == "User" and properties["fine"]["default"] == 2
+    assert [w.pointer for w in warnings] == [
+        f"/components/schemas/Keyword/properties/{name}/default"
+        for name in ("category", "inline", "level")
+    ]
+    assert warnings[0].message == 'default dropped: "Case" is none of the enum\'s values'
+    assert all("default" not in properties[n] for n in ("category", "inline", "level"))

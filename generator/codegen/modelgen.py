@@ -6,17 +6,18 @@ import ast
 import hashlib
 import json
 import multiprocessing as mp
+import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from datamodel_code_generator import generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
-from generator.codegen.names import pascal_case
 from generator.spec.errors import UnsupportedSpec
 
 # Pinned so that the same spec always gives the same models, whatever the library's defaults become.
@@ -34,6 +35,10 @@ _OPTIONS: dict[str, Any] = {
     "use_schema_description": True,
     "treat_dot_as_module": False,  # "v1.User" is a class name, not a module path
     "set_default_enum_member": True,
+    # Enum members named like a `str` method (`count`, `split`) become `count_`: the library
+    # checks that only for subclass enums, and a StrEnum is one (mypy: incompatible override).
+    "use_subclass_enum": True,
+    "use_enum_values_in_discriminator": True,
     "formatters": [],  # the renderer formats every file with ruff in one pass
 }
 
@@ -41,7 +46,7 @@ _OPTIONS: dict[str, Any] = {
 @dataclass(frozen=True, slots=True)
 class GeneratedModels:
     source: str
-    # components/schemas name → the class that models it
+    # components/schemas name → the class that models it, as datamodel-code-generator named it
     class_for_schema: dict[str, str]
 
 
@@ -92,17 +97,54 @@ def generate_models(document: dict[str, Any], header: str) -> GeneratedModels:
     if not schemas:
         return GeneratedModels(source=f"{header}\n", class_for_schema={})
     try:
-        with warnings.catch_warnings():
+        with (
+            warnings.catch_warnings(),
+            tempfile.TemporaryDirectory(prefix="contract-models-") as scratch,
+        ):
             warnings.simplefilter("ignore")  # unknown formats etc.: the library's own chatter
-            source = generate(document, custom_file_header=header, **_OPTIONS)
+            metadata_path = Path(scratch) / "models.json"
+            source = generate(
+                document,
+                custom_file_header=header,
+                emit_model_metadata=metadata_path,
+                **_OPTIONS,
+            )
+            metadata = json.loads(metadata_path.read_text(encoding="utf-8"))
     except Exception as exc:  # the library raises many types; the user needs one line
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UnsupportedSpec(f"models could not be generated: {first_line}") from exc
     if not isinstance(source, str):
         raise UnsupportedSpec("models could not be generated as a single module")
     source = typed_root_defaults(source)
-    classes = _defined_names(source)
-    return GeneratedModels(source=source, class_for_schema=_match_schemas(schemas, classes))
+    return GeneratedModels(
+        source=source, class_for_schema=schema_classes(metadata, _defined_names(source))
+    )
+
+
+def schema_classes(metadata: Any, defined: set[str]) -> dict[str, str]:
+    """components/schemas name → class, from datamodel-code-generator's model metadata.
+
+    The library names every model through its model resolver (`FooBar` and `foo_bar` become
+    `FooBar` and `FooBar1`) and reports, per class, the JSON pointer of the schema it models
+    (`--emit-model-metadata`). That report is the mapping: nothing is re-derived from names.
+    Classes the module does not define at top level (none today) are left out, so such a
+    schema is typed from its own shape instead.
+    """
+    models = metadata.get("models") if isinstance(metadata, dict) else None
+    result: dict[str, str] = {}
+    for model in models if isinstance(models, list) else []:
+        where = model.get("source_path") if isinstance(model, dict) else None
+        name = model.get("class_name") if isinstance(model, dict) else None
+        if (
+            isinstance(where, list)
+            and len(where) == 3
+            and where[:2] == ["components", "schemas"]
+            and isinstance(where[2], str)
+            and isinstance(name, str)
+            and name in defined
+        ):
+            result.setdefault(where[2], name)
+    return dict(sorted(result.items()))
 
 
 def models_key(document: dict[str, Any], generator_digest: str) -> str:
@@ -112,53 +154,81 @@ def models_key(document: dict[str, Any], generator_digest: str) -> str:
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def reuse_models(previous: str, header: str, document: dict[str, Any]) -> GeneratedModels:
-    """Models generated earlier from the same schemas, under this generation's header."""
+def reuse_models(
+    previous: str, header: str, class_for_schema: Mapping[str, str]
+) -> GeneratedModels:
+    """Models generated earlier from the same schemas, under this generation's header, with the
+    schema→class mapping recorded next to them (output.previous_models)."""
     lines = previous.splitlines(keepends=True)
     body_start = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
     source = header + "\n" + "".join(lines[body_start:])
-    schemas = (document.get("components") or {}).get("schemas") or {}
-    return GeneratedModels(
-        source=source, class_for_schema=_match_schemas(schemas, _defined_names(source))
-    )
+    return GeneratedModels(source=source, class_for_schema=dict(class_for_schema))
 
 
 _SCALAR_ROOTS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (bool,)}
+_NOT_MODELS = frozenset({"RootModel", "Enum", "StrEnum", "IntEnum"})
 
 
 def typed_root_defaults(source: str) -> str:
-    """`threshold: Threshold | None = 7` → `= Threshold(7)` for a scalar root model `Threshold`.
+    """Defaults the type checker accepts for what pydantic builds from them:
+
+    `threshold: Threshold | None = 7` → `= Threshold(7)` for a scalar root model `Threshold`, and
+    `limits: Limits | None = {"max": 3}` → `= Field(default_factory=lambda:
+    Limits.model_validate({"max": 3}))` for a model class `Limits` (built when an instance is,
+    so the class may be defined further down; each instance gets its own).
 
     datamodel-code-generator writes the spec's default as the bare value with
-    `validate_default=True`, which pydantic turns into `Threshold(7)` when a model is built, but
-    a type checker sees an `int` assigned to `Threshold | None`. Writing the instance itself
-    gives the same default and type-checks. (Enum defaults are members already:
-    `set_default_enum_member`.)
+    `validate_default=True`, which pydantic turns into the instance when a model is built, but
+    a type checker sees an `int` or a `dict` assigned to the class. (Enum defaults are members
+    already: `set_default_enum_member`.)
     """
     tree = ast.parse(source)
-    roots: dict[str, tuple[type, ...]] = {}
+    kinds: dict[str, tuple[tuple[type, ...], str]] = {}
+    field_imported = any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "pydantic"
+        and any(alias.name == "Field" and alias.asname is None for alias in node.names)
+        for node in tree.body
+    )
     for node in tree.body:
-        if isinstance(node, ast.ClassDef) and len(node.bases) == 1:
-            base = node.bases[0]
-            if (
-                isinstance(base, ast.Subscript)
-                and isinstance(base.value, ast.Name)
-                and base.value.id == "RootModel"
-                and isinstance(base.slice, ast.Name)
-                and base.slice.id in _SCALAR_ROOTS
-            ):
-                roots[node.name] = _SCALAR_ROOTS[base.slice.id]
+        if not isinstance(node, ast.ClassDef) or len(node.bases) != 1:
+            continue
+        base = node.bases[0]
+        if (
+            isinstance(base, ast.Subscript)
+            and isinstance(base.value, ast.Name)
+            and base.value.id == "RootModel"
+            and isinstance(base.slice, ast.Name)
+            and base.slice.id in _SCALAR_ROOTS
+        ):
+            kinds[node.name] = (_SCALAR_ROOTS[base.slice.id], "{cls}({text})")
+        elif field_imported and isinstance(base, ast.Name) and base.id not in _NOT_MODELS:
+            kinds[node.name] = (
+                (dict,),
+                "Field(default_factory=lambda: {cls}.model_validate({text}))",
+            )
+    # A model class derived from a root model or an enum is neither.
+    changed = True
+    while changed:
+        changed = False
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and node.name in kinds and len(node.bases) == 1:
+                base = node.bases[0]
+                parent = base.id if isinstance(base, ast.Name) else None
+                if parent not in (None, "BaseModel") and parent not in kinds:
+                    del kinds[node.name]
+                    changed = True
     edits: list[tuple[int, int, int, int, str]] = []
     for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or node.name in roots:
+        if not isinstance(node, ast.ClassDef):
             continue
         for statement in node.body:
             if not isinstance(statement, ast.AnnAssign) or statement.value is None:
                 continue
-            root = _root_of(statement.annotation, roots)
+            root = _root_of(statement.annotation, kinds)
             value = statement.value
             literal = _literal(value)
-            if root is None or literal is None or type(literal) not in roots[root]:
+            if root is None or literal is None or type(literal) not in kinds[root][0]:
                 continue
             text = ast.get_source_segment(source, value)
             assert value.end_lineno is not None and value.end_col_offset is not None
@@ -168,7 +238,7 @@ def typed_root_defaults(source: str) -> str:
                     value.col_offset,
                     value.end_lineno,
                     value.end_col_offset,
-                    f"{root}({text})",
+                    kinds[root][1].format(cls=root, text=text),
                 )
             )
     if not edits:
@@ -182,8 +252,8 @@ def typed_root_defaults(source: str) -> str:
     return "".join(lines)
 
 
-def _root_of(annotation: ast.expr, roots: dict[str, tuple[type, ...]]) -> str | None:
-    """`R`, `R | None` or `Annotated[R | None, ...]` for a scalar root model `R`."""
+def _root_of(annotation: ast.expr, roots: Mapping[str, object]) -> str | None:
+    """`R`, `R | None` or `Annotated[R | None, ...]` for a class `R` of `roots`."""
     if (
         isinstance(annotation, ast.Subscript)
         and isinstance(annotation.value, ast.Name)
@@ -220,18 +290,3 @@ def _defined_names(source: str) -> set[str]:
         elif isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
     return names
-
-
-def _match_schemas(schemas: dict[str, Any], classes: set[str]) -> dict[str, str]:
-    result: dict[str, str] = {}
-    for name in schemas:
-        for candidate in (name, pascal_case(name), _title_case(name)):
-            if candidate in classes:
-                result[name] = candidate
-                break
-    return result
-
-
-def _title_case(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() else " " for ch in name)
-    return "".join(part[:1].upper() + part[1:] for part in cleaned.split())

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,12 +57,17 @@ def compare(out: Path, files: dict[str, str], max_diff_lines: int = 60) -> Stale
     return Staleness(changed, missing, extra, tuple(diff[:max_diff_lines]))
 
 
-def with_manifest(files: dict[str, str], inputs: dict[str, str]) -> dict[str, str]:
-    """Add the manifest: what the package was generated from and the digest of every file."""
+def with_manifest(
+    files: dict[str, str], inputs: dict[str, str], model_classes: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Add the manifest: what the package was generated from, the digest of every file and
+    (for reuse by the next generation, see `previous_models`) the class of each schema."""
     digests = {
         name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in files.items()
     }
-    manifest = {**inputs, "files": dict(sorted(digests.items()))}
+    manifest: dict[str, object] = {**inputs, "files": dict(sorted(digests.items()))}
+    if model_classes is not None:
+        manifest[_MODEL_CLASSES] = dict(sorted(model_classes.items()))
     return {**files, MANIFEST: json.dumps(manifest, indent=2, sort_keys=True) + "\n"}
 
 
@@ -82,18 +88,27 @@ def is_up_to_date(out: Path, inputs: dict[str, str]) -> bool:
     )
 
 
-def previous_file(out: Path, name: str, models_sha256: str) -> str | None:
-    """`name` as the last generation wrote it, if untouched and made from the same models input."""
+_MODEL_CLASSES = "model_classes"
+
+
+def previous_models(out: Path, models_sha256: str) -> tuple[str, dict[str, str]] | None:
+    """`models.py` as the last generation wrote it and its schema→class mapping, if untouched
+    and made from the same models input."""
     try:
         manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-        content = (out / name).read_bytes()
+        content = (out / "models.py").read_bytes()
     except (OSError, ValueError):
         return None
     if not isinstance(manifest, dict) or manifest.get("models_sha256") != models_sha256:
         return None
-    if (manifest.get("files") or {}).get(name) != hashlib.sha256(content).hexdigest():
+    if (manifest.get("files") or {}).get("models.py") != hashlib.sha256(content).hexdigest():
         return None
-    return content.decode("utf-8")
+    classes = manifest.get(_MODEL_CLASSES)
+    if not isinstance(classes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in classes.items()
+    ):
+        return None
+    return content.decode("utf-8"), classes
 
 
 def write_package(out: Path, files: dict[str, str], *, force: bool = False) -> list[str]:

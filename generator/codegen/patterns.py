@@ -1,5 +1,6 @@
 """Patterns the generated server cannot compile are dropped, each with a located warning; so are
-scalar defaults of the wrong type (`"false"` for a boolean), which the models cannot carry.
+scalar defaults of the wrong type (`"false"` for a boolean) and defaults that are none of their
+enum's values (a member *name*, as `x-enumNames` gives it), which the models cannot carry.
 
 pydantic compiles a field's `pattern` with pydantic-core's Rust regex engine when the model is
 imported. datamodel-code-generator switches a model to `regex_engine='python-re'` for the syntax
@@ -20,7 +21,7 @@ from typing import Any
 from pydantic_core import SchemaError, SchemaValidator
 
 from generator.spec.errors import Diagnostic
-from generator.spec.pointers import escape_pointer
+from generator.spec.pointers import escape_pointer, resolve_pointer
 
 # Objects whose keys are names chosen by the author, not keywords (a property called "pattern").
 _NAME_MAPS = frozenset(
@@ -37,49 +38,80 @@ def without_unusable_patterns(
 ) -> tuple[dict[str, Any], tuple[Diagnostic, ...]]:
     """The document with every pattern the server cannot compile removed, and a warning each."""
     warnings: list[Diagnostic] = []
-    cleaned = _clean(document, "", False, file, warnings)
+    cleaned = _Cleaner(document, file, warnings).clean(document, "", False)
     if not warnings:
         return document, ()
     return cleaned, tuple(warnings)
 
 
-def _clean(node: Any, where: str, names: bool, file: str, warnings: list[Diagnostic]) -> Any:
-    if isinstance(node, list):
-        return [_clean(item, f"{where}/{i}", False, file, warnings) for i, item in enumerate(node)]
-    if not isinstance(node, dict):
-        return node
-    result: dict[str, Any] = {}
-    for key, value in node.items():
-        pointer = f"{where}/{escape_pointer(str(key))}"
-        if not names and key == "pattern" and isinstance(value, str):
-            reason = unusable_pattern(value)
-            if reason:
-                warnings.append(
-                    Diagnostic(
-                        file,
+class _Cleaner:
+    def __init__(self, document: dict[str, Any], file: str, warnings: list[Diagnostic]) -> None:
+        self.document = document
+        self.file = file
+        self.warnings = warnings
+
+    def warn(self, pointer: str, message: str, hint: str) -> None:
+        self.warnings.append(Diagnostic(self.file, pointer, message, hint, level="warning"))
+
+    def clean(self, node: Any, where: str, names: bool) -> Any:
+        if isinstance(node, list):
+            return [self.clean(item, f"{where}/{i}", False) for i, item in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            pointer = f"{where}/{escape_pointer(str(key))}"
+            if not names and key == "pattern" and isinstance(value, str):
+                reason = unusable_pattern(value)
+                if reason:
+                    self.warn(
                         pointer,
                         f"pattern dropped: {reason}",
                         "the generated server does not check it",
-                        level="warning",
                     )
-                )
-                continue
-        if not names and key == "default" and _default_mismatch(node.get("type"), value):
-            warnings.append(
-                Diagnostic(
-                    file,
-                    pointer,
-                    f"default dropped: {json.dumps(value)[:40]} is no {node['type']}",
-                    "the generated model has no default for it",
-                    level="warning",
-                )
-            )
-            continue
-        if not names and (key in _DATA_KEYWORDS or str(key).startswith("x-")):
-            result[key] = value
-        else:
-            result[key] = _clean(value, pointer, not names and key in _NAME_MAPS, file, warnings)
-    return result
+                    continue
+            if not names and key == "default":
+                if _default_mismatch(node.get("type"), value):
+                    self.warn(
+                        pointer,
+                        f"default dropped: {json.dumps(value)[:40]} is no {node['type']}",
+                        "the generated model has no default for it",
+                    )
+                    continue
+                if not _among(value, self.enum_of(node)):
+                    self.warn(
+                        pointer,
+                        f"default dropped: {json.dumps(value)[:40]} is none of the enum's values",
+                        "the generated model has no default for it",
+                    )
+                    continue
+            if not names and (key in _DATA_KEYWORDS or str(key).startswith("x-")):
+                result[key] = value
+            else:
+                result[key] = self.clean(value, pointer, not names and key in _NAME_MAPS)
+        return result
+
+    def enum_of(self, node: dict[str, Any]) -> list[Any] | None:
+        """The enum values a schema (or the local schema its `$ref` names) allows; None: any."""
+        for _ in range(20):  # a chain of $refs, bounded
+            if isinstance(node.get("enum"), list):
+                return list(node["enum"])
+            ref = node.get("$ref")
+            if not isinstance(ref, str) or not ref.startswith("#/"):
+                return None
+            target = resolve_pointer(self.document, ref[1:])
+            if not isinstance(target, dict):
+                return None
+            node = target
+        return None
+
+
+def _among(value: Any, allowed: list[Any] | None) -> bool:
+    if allowed is None or value is None:
+        return True
+    return any(
+        value == item and isinstance(value, bool) == isinstance(item, bool) for item in allowed
+    )
 
 
 _SCALAR_TYPES: dict[str, tuple[type, ...]] = {

@@ -12,7 +12,7 @@ from pathlib import Path
 from generator import __version__
 from generator.codegen.modelgen import GeneratedModels, models_key, reuse_models, start_models
 from generator.codegen.names import pascal_case
-from generator.codegen.output import previous_file, with_manifest
+from generator.codegen.output import previous_models, with_manifest
 from generator.codegen.parse import build_api
 from generator.codegen.patterns import without_unusable_patterns
 from generator.codegen.render import Renderer, format_python, runtime_file
@@ -90,13 +90,15 @@ def generate_package(
     # Field descriptions are spec text kept on one line as data; ruff may not wrap strings. The
     # security rules read spec data as code: an enum value "ACCESS_TOKEN" is no password (S105),
     # an example "/tmp/x" no temporary file (S108), a default "0.0.0.0" no socket (S104); and a
-    # property the spec names `l` keeps its name (E741).
-    models_header = f"{renderer.header()}\n# ruff: noqa: E501, E741, S104, S105, S108"
+    # property the spec names `l` keeps its name (E741). A string enum whose values are written
+    # as numbers (`enum: [2, 4]`, `type: string`) is a `(str, Enum)`, which makes them "2" and
+    # "4"; a StrEnum would refuse them (UP042).
+    models_header = f"{renderer.header()}\n# ruff: noqa: E501, E741, S104, S105, S108, UP042"
     key = models_key(source.document, _generator_digest())
-    cached = previous_file(previous, "models.py", key) if previous else None
+    cached = previous_models(previous, key) if previous else None
     models_job: Callable[[], GeneratedModels]
     if cached is not None:
-        models_job = functools.partial(reuse_models, cached, models_header, source.document)
+        models_job = functools.partial(reuse_models, cached[0], models_header, cached[1])
     else:
         models_job = start_models(source.document, models_header)  # forks before progress threads
     with progress.stage("validating"):
@@ -115,7 +117,7 @@ def generate_package(
     for warning in warnings:
         warn(warning)
     inputs = {**generation_inputs(spec_path, package, options), "models_sha256": key}
-    return dict(sorted(with_manifest(files, inputs).items()))
+    return dict(sorted(with_manifest(files, inputs, models.class_for_schema).items()))
 
 
 def _read(
