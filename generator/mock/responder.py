@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
+from generator.spec.streams import is_sequential
+
 from .plan import Body, DeclaredResponse, MediaBody, OperationPlan, Planner
 from .prefer import Preferences, parse_prefer
 
@@ -106,7 +108,11 @@ class Responder:
                 if preferences.example in media.examples:
                     applied.append(f"example={preferences.example}")
                     return media, media.examples[preferences.example]
-        media = response.media[0]
+        # A whole body where the response has one: the mock answers a stream's operation with its
+        # JSON alternative (streams of example events are not served yet, see the README).
+        media = next(
+            (m for m in response.media if not is_sequential(m.media_type)), response.media[0]
+        )
         dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
         if dynamic:
             rng = random.Random(f"{self.seed}:{plan.label}:{next(self.calls)}")  # noqa: S311

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 # What comes from outside must not reach a terminal or a report raw: C0 controls but tab and
-# newline, DEL and C1 controls (ESC among them starts a terminal command), bidirectional overrides,
+# newline, DEL and C1 controls (ESC among them starts a terminal command), Unicode line and
+# paragraph separators, bidirectional overrides,
 # lone surrogates and the XML non-characters.
 _UNPRINTABLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
 
 
