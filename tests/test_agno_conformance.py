@@ -55,7 +55,7 @@ CONTRACT_FINDINGS = {
     ("declared_schema", READ, "200"),  # a run is not a WorkflowRunResponse
     ("declared_status", READ, "422"),  # no session_id -> undeclared 422
     ("declared_schema", START, "422"),  # FastAPI's validation list, not ValidationErrorResponse
-    ("declared_content_type", START, "200"),  # stream left out -> text/event-stream
+    ("stream_ends_on_link", START, "CancelStreamingRun"),  # WorkflowCompleted after the cancel
 }
 # Also verified, but not reached by every seed: a run started with stream=false (JSON, not SSE).
 CONTRACT_FINDINGS_ALLOWED = CONTRACT_FINDINGS | {("declared_schema", START, "200")}

@@ -114,16 +114,26 @@ NOTES: tuple[Note, ...] = (
         by_hand={START: f'curl -sS -i{{auth}} -X POST "{U}/runs"'},
     ),
     Note(
-        check="declared_content_type",
-        key=r"200:text/event-stream",
-        title="Without `stream`, a run start answers an event stream",
+        check="stream_ends_on_link",
+        key=r"CancelStreamingRun:WorkflowCompleted",
+        title="A cancelled run's stream goes on after `WorkflowCancelled`",
         why=(
-            "The contract gives `stream` the default `false` and declares only "
-            "`application/json` for the 200: JSON either way. Agno defaults `stream` to true "
-            "and answers `text/event-stream` (Server-Sent Events) when the field is left out "
-            "(and when it is `true`)."
+            "The contract's `CancelStreamingRun` link (`x-contract-ends-stream`) says that "
+            "cancelling a run while its stream is open ends the stream with `WorkflowCancelled`. "
+            "Agno answers the cancel 200 and sends `WorkflowCancelled`, but then sends "
+            "`WorkflowCompleted` as the stream's last event, so a client that reads the last "
+            "event (as Agno's own `AgentOSClient` does) reports a cancelled run as completed "
+            "(compare agno issue 10390)."
         ),
-        by_hand={START: f'curl -sS -i{{auth}} -X POST "{U}/runs" -d message=hello'},
+        by_hand={
+            START: (
+                f'curl -sN{{auth}} -X POST "{U}/runs" -d message=hello -d stream=true '
+                "> stream.txt &\n"
+                'sleep 1.5; RUN=$(grep -o \'"run_id": *"[^"]*"\' stream.txt | head -1 '
+                "| cut -d'\"' -f4)\n"
+                f'curl -sS{{auth}} -X POST "{U}/runs/$RUN/cancel"; sleep 5; grep ^event: stream.txt'
+            )
+        },
     ),
     Note(
         check="auth_required",
