@@ -121,8 +121,12 @@ def stream_request(candidate: Candidate, media_type: str) -> StreamRequest:
     """The candidate's request asking for the stream: `Accept: <media type>`, and a body field
     `stream` that says false turned true (AgentOS' way to ask for a stream)."""
     sent = candidate.request
+    # A field value has no leading or trailing whitespace (RFC 9110 5.5): a generated
+    # `Bearer ` (no token configured) goes as `Bearer`, which httpx, unlike requests, insists on.
     headers = {
-        k: v for k, v in sent.headers.items() if k.lower() not in ("accept", "content-length")
+        k: v.strip(" \t")
+        for k, v in sent.headers.items()
+        if k.lower() not in ("accept", "content-length")
     }
     headers["Accept"] = media_type
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")

@@ -11,6 +11,7 @@ import httpx
 import pytest
 import yaml
 
+from conformance.probes import Candidate, SentRequest
 from conformance.stream_checks import (
     LinkCall,
     _asking_for_stream,
@@ -20,6 +21,7 @@ from conformance.stream_checks import (
     link_target,
     plan,
     resolve_expression,
+    stream_request,
 )
 from conformance.stream_framing import JsonRecord, LineParser, SseEvent, SseParser
 from conformance.stream_items import ItemJudge, allowed_event_names
@@ -304,3 +306,21 @@ def test_an_endless_json_lines_stream_stops_at_the_limits(limits: StreamLimits, 
     assert all(isinstance(item, JsonRecord) and item.error is None for item in result.items)
     found = judge_read(DOCUMENT, LOG, result, limits)
     assert [(check, failure.code) for check, failure in found] == [("stream_limits", "CT114")]
+
+
+def test_the_stream_request_sends_field_values_without_surrounding_whitespace() -> None:
+    # Schemathesis fills a bearer header with an empty token when none is configured; httpx
+    # refuses `Bearer ` outright, so the stream was never read on an open server.
+    sent = SentRequest(
+        "POST",
+        "http://h/workflows/demo/runs",
+        {"Authorization": "Bearer ", "Accept": "application/json", "X-Tab": "\tv"},
+        None,
+    )
+    case: Any = FakeCase()
+    request = stream_request(Candidate(case, sent, (0, 0)), "text/event-stream")
+    assert request.headers == {
+        "Authorization": "Bearer",
+        "X-Tab": "v",
+        "Accept": "text/event-stream",
+    }
