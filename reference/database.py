@@ -71,15 +71,15 @@ class Database:
             return str(self.path)
         return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
 
-    def engine(self) -> AsyncEngine:
+    def engine(self, *, pool_size: int = POOL_SIZE, overflow: int = POOL_OVERFLOW) -> AsyncEngine:
         """A new engine; bind it to one event loop and `dispose()` it there."""
         if self.is_sqlite:
             return _sqlite_engine(self.url)
         return create_async_engine(
             self.url,
             pool_pre_ping=True,
-            pool_size=POOL_SIZE,
-            max_overflow=POOL_OVERFLOW,
+            pool_size=pool_size,
+            max_overflow=overflow,
             pool_timeout=60,
             connect_args={"connect_timeout": 10},
         )

@@ -140,6 +140,8 @@ class Store:
         self.database = database
         self._lock = lock  # released by close()
         self._engine: AsyncEngine | None = None
+        # Leases have a connection of their own: a pool busy with runs must not starve them.
+        self._lease_engine: AsyncEngine | None = None
         self._closed = False
         # SQLite has one writer at a time: queue this process's writers here, not on its lock.
         self._write_lock: asyncio.Lock | None = None
@@ -155,6 +157,7 @@ class Store:
 
     async def open(self) -> None:
         self._engine = self.database.engine()
+        self._lease_engine = self.database.engine(pool_size=1, overflow=1)
         self._write_lock = asyncio.Lock() if self.database.is_sqlite else None
         self._flusher = asyncio.create_task(self._flush_forever(), name="store flusher")
 
@@ -175,6 +178,8 @@ class Store:
             logger.exception("buffered step updates could not be written at close")
         self._closed = True
         await self._engine.dispose()
+        if self._lease_engine is not None:
+            await self._lease_engine.dispose()
         if self._lock is not None:
             self._lock.release()
 
@@ -191,14 +196,34 @@ class Store:
 
     async def _write(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `operation` in one write transaction, after the buffered updates; committed."""
+        return await self._retrying(lambda: self._locked_transaction(operation))
+
+    async def _lease_write(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """A write on the lease connection: not queued behind the runs' writes."""
+
+        async def attempt() -> T:
+            if self._lease_engine is None or self._closed:
+                raise StoreClosed("the run store is closed")
+            async with self._lease_engine.connect() as connection:
+                connection = await connection.execution_options(writing=True)
+                async with connection.begin():
+                    return await operation(connection)
+
+        return await self._retrying(attempt)
+
+    async def _locked_transaction(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        if self._write_lock is None:
+            return await self._transaction(operation)
+        async with self._write_lock:
+            return await self._transaction(operation)
+
+    @staticmethod
+    async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
         deadline = time.monotonic() + RETRY_SECONDS
         delay = 0.05
         while True:
             try:
-                if self._write_lock is None:
-                    return await self._transaction(operation)
-                async with self._write_lock:
-                    return await self._transaction(operation)
+                return await attempt()
             except Exception as exc:
                 if not _retriable(exc) or time.monotonic() + delay > deadline:
                     raise
@@ -417,7 +442,7 @@ class Store:
             )
             return bool(result.rowcount)
 
-        return await self._write(renew)
+        return await self._lease_write(renew)
 
     async def take_lease(self, owner: str, host: str, pid: int, expires_at: float) -> None:
         async def take(connection: AsyncConnection) -> None:
@@ -425,13 +450,13 @@ class Store:
                 insert(WORKERS).values(owner=owner, host=host, pid=pid, expires_at=expires_at)
             )
 
-        await self._write(take)
+        await self._lease_write(take)
 
     async def drop_lease(self, owner: str) -> None:
         async def drop(connection: AsyncConnection) -> None:
             await connection.execute(delete(WORKERS).where(WORKERS.c.owner == owner))
 
-        await self._write(drop)
+        await self._lease_write(drop)
 
     async def reap_expired(self, reason: str) -> list[str]:
         """Runs of every worker whose lease has expired become ERROR; their steps stop.
@@ -456,7 +481,7 @@ class Store:
                 )
             return reaped
 
-        return await self._write(reap)
+        return await self._lease_write(reap)
 
 
 async def _nothing(_connection: AsyncConnection) -> None:
