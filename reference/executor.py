@@ -62,11 +62,12 @@ class _ActiveRun:
     starting_closed: bool = False  # once set, no further step of this run starts
     stop_sent: bool = False
     stop_status: RunStatus = RunStatus.CANCELLED
+    finishing: bool = False  # recording its own outcome: a stop would cut that short
 
     def stop(self, status: RunStatus) -> None:
         """Cancel the run task, once: a second cancel could interrupt the steps' cleanup."""
         self.starting_closed = True
-        if self.stop_sent:
+        if self.stop_sent or self.finishing:
             return
         self.stop_sent = True
         self.stop_status = status
@@ -268,14 +269,18 @@ class WorkflowExecutor:
             if active.starting_closed:
                 raise asyncio.CancelledError
             content = outputs.get(active.workflow.positioned_steps()[-1][0].name)
+            active.finishing = True
             await self.store.transition(
                 run_id, {RunStatus.RUNNING}, RunStatus.COMPLETED, content=content
             )
         except asyncio.CancelledError:
+            # Stopped (or it found itself cancelled): a stop arriving now must not cut this short.
+            active.finishing = True
             await self.store.close_steps(run_id, active.stop_status)
             raise
         except Exception as exc:
             logger.exception("run %s failed", run_id)
+            active.finishing = True
             await self.store.transition(
                 run_id, ACTIVE, RunStatus.ERROR, error=f"a step failed: {type(exc).__name__}"
             )

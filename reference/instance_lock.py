@@ -7,6 +7,7 @@ such limit: instances tell live runs from dead ones by their leases.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 from pathlib import Path
@@ -37,3 +38,34 @@ class InstanceLock:
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
+
+
+class WriterLock:
+    """The turn to write to a SQLite file, taken by every writer of every worker process.
+
+    SQLite's own busy handler retries with sleeps of up to 100 ms: with several processes
+    writing back to back, one of them can wait for seconds. `flock` wakes a waiter as soon as
+    the lock is released. Each `WriterLock` opens the lock file itself, so two of them conflict
+    even inside one process; within one, the caller takes turns (one `acquire` at a time).
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._descriptor = os.open(
+            database.with_name(database.name + ".writer"), os.O_RDWR | os.O_CREAT, 0o600
+        )
+
+    async def acquire(self) -> None:
+        loop = asyncio.get_running_loop()
+        waiting = loop.run_in_executor(None, fcntl.flock, self._descriptor, fcntl.LOCK_EX)
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            await waiting  # taken after all: give it back before giving up
+            self.release()
+            raise
+
+    def release(self) -> None:
+        fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        os.close(self._descriptor)

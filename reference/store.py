@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from generated.agentos.models import RunStatus
 
 from .database import Database
-from .instance_lock import InstanceLock
+from .instance_lock import InstanceLock, WriterLock
 from .schema import migrate
 from .schema import runs as RUNS
 from .schema import steps as STEPS
@@ -145,6 +145,8 @@ class Store:
         self._closed = False
         # SQLite has one writer at a time: queue this process's writers here, not on its lock.
         self._write_lock: asyncio.Lock | None = None
+        self._writer: WriterLock | None = None  # SQLite: the writers of all processes
+        self._lease_writer: WriterLock | None = None
         self._started: dict[tuple[str, int], str] = {}
         self._progress: dict[tuple[str, int], int] = {}
         self._flusher: asyncio.Task[None] | None = None
@@ -158,7 +160,10 @@ class Store:
     async def open(self) -> None:
         self._engine = self.database.engine()
         self._lease_engine = self.database.engine(pool_size=1, overflow=1)
-        self._write_lock = asyncio.Lock() if self.database.is_sqlite else None
+        if self.database.is_sqlite:
+            self._write_lock = asyncio.Lock()
+            self._writer = WriterLock(self.database.path)
+            self._lease_writer = WriterLock(self.database.path)
         self._flusher = asyncio.create_task(self._flush_forever(), name="store flusher")
 
     async def close(self) -> None:
@@ -180,6 +185,9 @@ class Store:
         await self._engine.dispose()
         if self._lease_engine is not None:
             await self._lease_engine.dispose()
+        for writer in (self._writer, self._lease_writer):
+            if writer is not None:
+                writer.close()
         if self._lock is not None:
             self._lock.release()
 
@@ -204,18 +212,28 @@ class Store:
         async def attempt() -> T:
             if self._lease_engine is None or self._closed:
                 raise StoreClosed("the run store is closed")
-            async with self._lease_engine.connect() as connection:
-                connection = await connection.execution_options(writing=True)
-                async with connection.begin():
-                    return await operation(connection)
+            if self._lease_writer is not None:
+                await self._lease_writer.acquire()
+            try:
+                async with self._lease_engine.connect() as connection:
+                    connection = await connection.execution_options(writing=True)
+                    async with connection.begin():
+                        return await operation(connection)
+            finally:
+                if self._lease_writer is not None:
+                    self._lease_writer.release()
 
         return await self._retrying(attempt)
 
     async def _locked_transaction(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        if self._write_lock is None:
+        if self._write_lock is None or self._writer is None:
             return await self._transaction(operation)
         async with self._write_lock:
-            return await self._transaction(operation)
+            await self._writer.acquire()
+            try:
+                return await self._transaction(operation)
+            finally:
+                self._writer.release()
 
     @staticmethod
     async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
