@@ -188,11 +188,32 @@ def test_a_postgresql_restart_mid_load_loses_no_committed_run(
     assert count == len(run_ids)
 
 
+async def start_and_cancel_at_once(server: ReferenceServer, count: int) -> list[Any]:
+    """Each request on a connection of its own (`Connection: close`), so on either worker."""
+    headers = {"Authorization": f"Bearer {server.token}", "Connection": "close"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client:
+
+        async def one(index: int) -> Any:
+            started = await client.post(
+                f"/workflows/{WORKFLOW}/runs", data={"message": f"now{index}", "background": "true"}
+            )
+            assert started.status_code == 202, started.text
+            cancel = await client.post(
+                f"/workflows/{WORKFLOW}/runs/{started.json()['run_id']}/cancel"
+            )
+            assert cancel.status_code == 200, cancel.text
+            return cancel.json()
+
+        return await asyncio.gather(*(one(index) for index in range(count)))
+
+
 def test_with_two_workers_on_sqlite_a_cancel_on_either_worker_stops_the_run(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "agentos.db"
-    server = ReferenceServer(db, tmp_path / "server.log", workers=2)
+    # Polling often widens the window in which a stop meets a run closing itself.
+    env = {"AGENTOS_POLL_SECONDS": "0.02"}
+    server = ReferenceServer(db, tmp_path / "server.log", workers=2, env=env)
     with server:
         headers = {"Authorization": f"Bearer {server.token}"}
         run_ids: list[str] = []
@@ -221,9 +242,15 @@ def test_with_two_workers_on_sqlite_a_cancel_on_either_worker_stops_the_run(
                     timeout=30,
                 )
             )
+        # Cancelled at once, while PENDING or just starting, on either worker, many at a time.
+        for run in asyncio.run(start_and_cancel_at_once(server, 60)):
+            assert run["status"] == "CANCELLED", run
+            assert {step["status"] for step in run["steps"]} == {"CANCELLED"}, run
     assert [reply.status_code for reply in replies] == [200] * len(run_ids)
     for reply in replies:
         assert_stopped_by_cancel(reply.json())
+    # Every owner stopped its runs itself: no cancel had to give up waiting for it.
+    assert "has not stopped it" not in server.log_text()
     with sqlite3.connect(db) as raw:
         owners = {row[0] for row in raw.execute("SELECT owner FROM runs")}
     assert len(owners) == 2  # both workers ran some: so cancels crossed workers too
