@@ -7,6 +7,8 @@ Two `contract serve` processes on 127.0.0.1 stand for two hosts sharing one real
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -254,3 +256,52 @@ def test_with_two_workers_on_sqlite_a_cancel_on_either_worker_stops_the_run(
     with sqlite3.connect(db) as raw:
         owners = {row[0] for row in raw.execute("SELECT owner FROM runs")}
     assert len(owners) == 2  # both workers ran some: so cancels crossed workers too
+
+
+def test_a_killed_worker_s_runs_read_error_and_the_other_worker_s_keep_running(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "agentos.db"
+    env = {"AGENTOS_LEASE_SECONDS": LEASE_SECONDS}
+    server = ReferenceServer(db, tmp_path / "server.log", workers=2, env=env)
+    with server:
+        headers = {"Authorization": f"Bearer {server.token}", "Connection": "close"}
+        run_ids: list[str] = []
+
+        def owners() -> dict[str, list[str]]:
+            with sqlite3.connect(db) as raw:
+                rows = raw.execute("SELECT owner, run_id FROM runs").fetchall()
+            found: dict[str, list[str]] = {}
+            for owner, run_id in rows:
+                found.setdefault(owner, []).append(run_id)
+            return found
+
+        while len(owners()) < 2 and len(run_ids) < 100:  # until both workers have runs
+            started = httpx.post(
+                f"{server.url}/workflows/{WORKFLOW}/runs",
+                data={"message": "kill", "background": "true"},
+                headers=headers,
+                timeout=30,
+            )
+            assert started.status_code == 202, started.text
+            run_ids.append(started.json()["run_id"])
+        by_owner = owners()
+        assert len(by_owner) == 2
+        with sqlite3.connect(db) as raw:
+            pids = dict(raw.execute("SELECT owner, pid FROM workers").fetchall())
+        victim, survivor = sorted(by_owner)
+        os.kill(pids[victim], signal.SIGKILL)  # one worker dies; uvicorn starts another
+
+        def status_of(run_id: str) -> Any:
+            with server.client() as client:
+                return client.get(f"/workflows/{WORKFLOW}/runs/{run_id}").json()
+
+        for run_id in by_owner[victim]:
+            run = poll(
+                lambda run_id=run_id: status_of(run_id),
+                lambda r: r["status"] == "ERROR",
+                timeout=20,
+            )
+            assert "lease" in run["error"]
+        for run_id in by_owner[survivor]:
+            assert status_of(run_id)["status"] == "RUNNING"
