@@ -180,7 +180,7 @@ def main() -> int:
     args = parser.parse_args()
     results: list[Throughput] = []
     with ExitStack() as stack:
-        folder = Path(tempfile.mkdtemp(prefix="scale-bench-"))
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scale-bench-")))
         postgres: PostgresServer = stack.enter_context(postgres_server())
         for workers in WORKER_COUNTS:
             sqlite = str(folder / f"sqlite-{workers}.db")

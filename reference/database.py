@@ -2,8 +2,10 @@
 
 A SQLite path (the embedded default) is one host: its workers share the file, in WAL mode, with
 every write transaction `BEGIN IMMEDIATE` so two writers queue on SQLite's lock instead of failing
-half-way with "database is locked". `postgresql://...` is any number of hosts; its connections are
-pinged before use, so a restarted PostgreSQL costs one failed attempt, not a broken pool.
+half-way with "database is locked". `postgresql://...` is any number of hosts. Connections are not
+pinged before use (a round trip per transaction): a disconnect invalidates the whole pool and the
+store retries the transaction on a new connection (reference.store), so a restarted PostgreSQL
+costs one failed attempt, not a broken pool.
 """
 
 from __future__ import annotations
@@ -77,7 +79,6 @@ class Database:
             return _sqlite_engine(self.url)
         return create_async_engine(
             self.url,
-            pool_pre_ping=True,
             pool_size=pool_size,
             max_overflow=overflow,
             pool_timeout=60,
