@@ -109,7 +109,8 @@ def assert_stopped_by_cancel(run: Any) -> None:
 @pytest.fixture()
 def two_hosts(postgres: PostgresServer, tmp_path: Path) -> Iterator[tuple[ReferenceServer, ...]]:
     url = postgres.create_database()
-    env = {"AGENTOS_LEASE_SECONDS": LEASE_SECONDS}
+    # Polling only every 30 s: within a cancel's 10 s wait, only LISTEN/NOTIFY can deliver it.
+    env = {"AGENTOS_LEASE_SECONDS": LEASE_SECONDS, "AGENTOS_POLL_SECONDS": "30"}
     a = ReferenceServer(url, tmp_path / "a.log", env=env)
     b = ReferenceServer(url, tmp_path / "b.log", env=env)
     a.start()
@@ -142,6 +143,7 @@ def test_runs_started_on_one_host_and_cancelled_on_the_other_all_stop(
         assert_stopped_by_cancel(run)
     for server in (a, b):
         assert "Traceback" not in server.log_text()
+        assert "has not stopped it" not in server.log_text()  # A stopped each one itself
 
 
 def test_runs_of_a_killed_host_read_error_on_the_other_within_the_lease(
