@@ -90,7 +90,7 @@ class WorkflowExecutor:
         self.workflows = {workflow.id: workflow for workflow in workflows}
         self.cancel_wait = cancel_wait
         self.owner = str(uuid.uuid4())
-        self.lease = Lease(store, self.owner, lease_seconds)
+        self.lease = Lease(store, self.owner, lease_seconds, lambda: tuple(self._active))
         self.intents = intents if intents is not None else intents_for(store, poll_seconds)
         self._active: dict[str, _ActiveRun] = {}
         self._closing = False

@@ -4,7 +4,9 @@ Every worker renews its own row every `seconds / 3` and, on the same beat, reaps
 lease has expired: their active runs read ERROR within `seconds` plus one beat of whoever is
 still alive. A worker that finds its own lease already reaped (it was paused, or the database was
 away for longer than the lease) takes a new one; its runs were recorded ERROR and its polling
-stops them. Lease times are seconds since the epoch on the workers' clocks: hosts must keep their
+stops them. On the same beat a worker also marks ERROR its own runs it no longer executes (their
+task ended without recording an outcome because the database was away longer than the store
+retries), so that no run reads RUNNING forever. Lease times are seconds since the epoch on the workers' clocks: hosts must keep their
 clocks in step (NTP) to well within the lease.
 """
 
@@ -16,8 +18,10 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Collection
+from datetime import timedelta
 
-from .store import Store
+from .store import Store, utcnow
 
 logger = logging.getLogger("reference.leases")
 
@@ -26,13 +30,21 @@ POLL_VARIABLE = "AGENTOS_POLL_SECONDS"
 DEFAULT_LEASE_SECONDS = 10.0
 MAX_LEASE_SECONDS = 30.0
 LEASE_REASON = "interrupted: the worker running it stopped renewing its lease"
+ORPHAN_REASON = "interrupted: its worker lost it while the database was unreachable"
 
 
 class Lease:
-    def __init__(self, store: Store, owner: str, seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        seconds: float,
+        running_here: Callable[[], Collection[str]] = tuple,
+    ) -> None:
         self.store = store
         self.owner = owner
         self.seconds = seconds
+        self.running_here = running_here
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self._task: asyncio.Task[None] | None = None
@@ -51,11 +63,17 @@ class Lease:
             try:
                 await self.renew()
                 reaped = await self.store.reap_expired(LEASE_REASON)
+                reaped += await self.store.interrupt_orphans(
+                    self.owner,
+                    self.running_here(),
+                    utcnow() - timedelta(seconds=self.seconds),
+                    ORPHAN_REASON,
+                )
             except Exception as exc:
                 logger.warning("lease renewal failed (%s); retrying", type(exc).__name__)
                 continue
             if reaped:
-                logger.warning("%d run(s) of stopped workers are now ERROR", len(reaped))
+                logger.warning("%d run(s) nobody executes any more are now ERROR", len(reaped))
 
     async def renew(self) -> None:
         expires = time.time() + self.seconds

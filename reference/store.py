@@ -476,6 +476,45 @@ class Store:
 
         await self._lease_write(drop)
 
+    async def interrupt_orphans(
+        self, owner: str, running_here: Collection[str], older_than: datetime, reason: str
+    ) -> list[str]:
+        """Runs of a live `owner` that it no longer executes (their task died with the database
+        away) become ERROR; only those unchanged since `older_than`, so a run being started is
+        never taken for one."""
+        here = set(running_here)
+        stamp = _stamp(older_than)
+
+        async def find(connection: AsyncConnection) -> list[str]:
+            rows = await connection.scalars(
+                select(RUNS.c.run_id).where(
+                    RUNS.c.owner == owner,
+                    RUNS.c.status.in_(_ACTIVE_VALUES),
+                    RUNS.c.updated_at < stamp,
+                )
+            )
+            return [run_id for run_id in rows if run_id not in here]
+
+        orphans = await self._read(find)
+        if not orphans:
+            return []
+
+        async def interrupt(connection: AsyncConnection) -> list[str]:
+            done: list[str] = []
+            for run_id in orphans:
+                if await _compare_and_set(
+                    connection, run_id, ACTIVE, RunStatus.ERROR, error=reason
+                ):
+                    done.append(run_id)
+            await connection.execute(
+                update(STEPS)
+                .where(STEPS.c.run_id.in_(done), STEPS.c.status.in_(_ACTIVE_VALUES))
+                .values(status="ERROR", finished_at=_stamp(utcnow()))
+            )
+            return done
+
+        return await self._lease_write(interrupt)
+
     async def reap_expired(self, reason: str) -> list[str]:
         """Runs of every worker whose lease has expired become ERROR; their steps stop.
 
