@@ -29,10 +29,11 @@ from .leases import (
     configured_seconds,
 )
 from .service import ReferenceAgentOS
-from .store import Store, prepare
+from .store import RETRY_SECONDS, Store, prepare
 from .workflows import Workflow, demo_workflows
 
 DEFAULT_DB = Path("agentos.db")
+RETRY_VARIABLE = "AGENTOS_DB_RETRY_SECONDS"
 # Without LISTEN/NOTIFY (SQLite) polling is the channel; with it, only the fallback.
 POSTGRES_FALLBACK_POLL_SECONDS = 1.0
 
@@ -73,10 +74,11 @@ def build_executor(
     lease = configured_seconds(LEASE_VARIABLE, DEFAULT_LEASE_SECONDS, maximum=MAX_LEASE_SECONDS)
     default_poll = DEFAULT_POLL_SECONDS if database.is_sqlite else POSTGRES_FALLBACK_POLL_SECONDS
     poll = configured_seconds(POLL_VARIABLE, default_poll)
+    retry = configured_seconds(RETRY_VARIABLE, RETRY_SECONDS)
     if lock is None:
         lock = prepare_database(database, primary=primary)
     return WorkflowExecutor(
-        Store(database, lock=lock),
+        Store(database, lock=lock, retry_seconds=retry),
         workflows or demo_workflows(),
         lease_seconds=lease,
         poll_seconds=poll,

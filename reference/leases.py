@@ -6,8 +6,8 @@ still alive. A worker that finds its own lease already reaped (it was paused, or
 away for longer than the lease) takes a new one; its runs were recorded ERROR and its polling
 stops them. On the same beat a worker also marks ERROR its own runs it no longer executes (their
 task ended without recording an outcome because the database was away longer than the store
-retries), so that no run reads RUNNING forever. Lease times are seconds since the epoch on the workers' clocks: hosts must keep their
-clocks in step (NTP) to well within the lease.
+retries), so that no run reads RUNNING forever. Lease times are seconds since the epoch on the
+workers' clocks: hosts must keep their clocks in step (NTP) to well within the lease.
 """
 
 from __future__ import annotations

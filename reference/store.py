@@ -136,8 +136,15 @@ async def prepare(database: Database, *, interrupt_reason: str | None = None) ->
 class Store:
     """The run store on one database. `await open()` inside the serving loop, `await close()`."""
 
-    def __init__(self, database: Database, *, lock: InstanceLock | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        lock: InstanceLock | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
         self.database = database
+        self.retry_seconds = retry_seconds
         self._lock = lock  # released by close()
         self._engine: AsyncEngine | None = None
         # Leases have a connection of their own: a pool busy with runs must not starve them.
@@ -235,9 +242,8 @@ class Store:
             finally:
                 self._writer.release()
 
-    @staticmethod
-    async def _retrying(attempt: Callable[[], Awaitable[T]]) -> T:
-        deadline = time.monotonic() + RETRY_SECONDS
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + self.retry_seconds
         delay = 0.05
         while True:
             try:
@@ -266,7 +272,7 @@ class Store:
             raise
 
     async def _read(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
-        deadline = time.monotonic() + RETRY_SECONDS
+        deadline = time.monotonic() + self.retry_seconds
         delay = 0.05
         while True:
             try:

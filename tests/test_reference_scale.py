@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -307,3 +308,26 @@ def test_a_killed_worker_s_runs_read_error_and_the_other_worker_s_keep_running(
             assert "lease" in run["error"]
         for run_id in by_owner[survivor]:
             assert status_of(run_id)["status"] == "RUNNING"
+
+
+def test_runs_that_lost_their_task_while_postgresql_was_down_read_error_not_running(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.create_database()
+    env = {
+        "AGENTOS_DEMO_STEP_SECONDS": "1",
+        "AGENTOS_LEASE_SECONDS": LEASE_SECONDS,
+        "AGENTOS_DB_RETRY_SECONDS": "0.5",  # writes give up long before the database is back
+    }
+    with ReferenceServer(url, tmp_path / "a.log", env=env) as a:
+        run_ids = asyncio.run(start_runs(a, 20))
+        postgres.stop("immediate")
+        time.sleep(3)  # the runs' steps end meanwhile; recording that fails past the retries
+        postgres.start()
+
+        def finished(runs: list[Any]) -> bool:
+            return all(run["status"] not in OPEN for run in runs)
+
+        runs = poll(lambda: asyncio.run(read_runs(a, run_ids)), finished, timeout=30)
+    assert {run["status"] for run in runs} <= {"COMPLETED", "ERROR"}
+    assert any(run["status"] == "ERROR" and "lost it" in run["error"] for run in runs), runs
