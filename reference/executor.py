@@ -90,9 +90,10 @@ class WorkflowExecutor:
         self.workflows = {workflow.id: workflow for workflow in workflows}
         self.cancel_wait = cancel_wait
         self.owner = str(uuid.uuid4())
-        self.lease = Lease(store, self.owner, lease_seconds, lambda: tuple(self._active))
+        self.lease = Lease(store, self.owner, lease_seconds, self._running_here)
         self.intents = intents if intents is not None else intents_for(store, poll_seconds)
         self._active: dict[str, _ActiveRun] = {}
+        self._starting: set[str] = set()  # being inserted: stored, not yet in _active
         self._closing = False
 
     async def open(self) -> None:
@@ -100,6 +101,10 @@ class WorkflowExecutor:
         await self.store.open()
         await self.lease.take()
         await self.intents.open(self._deliver_stop, lambda: tuple(self._active))
+
+    def _running_here(self) -> tuple[str, ...]:
+        """Every run this worker holds: executing, or being stored right now."""
+        return (*self._active, *self._starting)
 
     def _deliver_stop(self, run_id: str, status: RunStatus) -> None:
         """A stop committed elsewhere (a cancel, a reaped lease): stop the run if it runs here."""
@@ -128,17 +133,21 @@ class WorkflowExecutor:
         if self._closing:
             raise RuntimeError("the executor is shutting down")
         run_id = str(uuid.uuid4())
-        record = await self.store.insert_run(
-            run_id=run_id,
-            workflow_id=workflow.id,
-            session_id=session_id or str(uuid.uuid4()),
-            user_id=user_id,
-            message=message,
-            steps=[NewStep(step.name, group) for step, group in workflow.positioned_steps()],
-            owner=self.owner,
-        )
-        active = _ActiveRun(run_id=run_id, workflow=workflow, message=message)
-        self._active[run_id] = active
+        self._starting.add(run_id)
+        try:
+            record = await self.store.insert_run(
+                run_id=run_id,
+                workflow_id=workflow.id,
+                session_id=session_id or str(uuid.uuid4()),
+                user_id=user_id,
+                message=message,
+                steps=[NewStep(step.name, group) for step, group in workflow.positioned_steps()],
+                owner=self.owner,
+            )
+            active = _ActiveRun(run_id=run_id, workflow=workflow, message=message)
+            self._active[run_id] = active
+        finally:
+            self._starting.discard(run_id)
         task = asyncio.create_task(self._execute(active), name=f"run {run_id}")
         active.task = task
         task.add_done_callback(lambda _: self._forget(active))
