@@ -39,7 +39,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.loadgen import Connection  # noqa: E402
+from benchmarks.loadgen import Connection, Reply  # noqa: E402
 from generator.launch import ServerProcess, contract_command, free_port  # noqa: E402
 from tests.support.postgres import PostgresServer, postgres_server  # noqa: E402
 from tests.support.server import python_path_env  # noqa: E402
@@ -89,6 +89,36 @@ def check_cancelled(body: bytes) -> dict[str, Any]:
     return run
 
 
+class Reopening:
+    """A keep-alive connection that reconnects when the server closed it while idle.
+
+    uvicorn closes a connection idle for 5 s; a starter connection idles while its cancel waits
+    (seconds, on a loaded machine). A request the server never read (0 bytes back) is resent.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.connection: Connection | None = None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        for attempt in range(2):
+            if self.connection is None:
+                self.connection = await Connection.open(self.url)
+            try:
+                return await self.connection.request(method, path, **kwargs)
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                await self.close()
+                partial = isinstance(exc, asyncio.IncompleteReadError) and exc.partial
+                if attempt or partial:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+            self.connection = None
+
+
 async def start_and_cancel(url: str, token: str, runs: int, concurrency: int) -> float:
     sent = headers(token)
     shares = [
@@ -96,8 +126,8 @@ async def start_and_cancel(url: str, token: str, runs: int, concurrency: int) ->
     ]
 
     async def loop(share: int) -> None:
-        starter = await Connection.open(url)
-        canceller = await Connection.open(url)
+        starter = Reopening(url)
+        canceller = Reopening(url)
         try:
             for _ in range(share):
                 reply = await starter.request(
