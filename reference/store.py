@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -211,7 +211,7 @@ class Store:
 
     async def _write(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `operation` in one write transaction, after the buffered updates; committed."""
-        return await self._retrying(lambda: self._locked_transaction(operation))
+        return await _uncancellable(self._retrying(lambda: self._locked_transaction(operation)))
 
     async def _lease_write(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """A write on the lease connection: not queued behind the runs' writes."""
@@ -230,7 +230,7 @@ class Store:
                 if self._lease_writer is not None:
                     self._lease_writer.release()
 
-        return await self._retrying(attempt)
+        return await _uncancellable(self._retrying(attempt))
 
     async def _locked_transaction(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         if self._write_lock is None or self._writer is None:
@@ -272,6 +272,9 @@ class Store:
             raise
 
     async def _read(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        return await _uncancellable(self._retrying_read(operation))
+
+    async def _retrying_read(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         deadline = time.monotonic() + self.retry_seconds
         delay = 0.05
         while True:
@@ -545,6 +548,26 @@ class Store:
             return reaped
 
         return await self._lease_write(reap)
+
+
+async def _uncancellable(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even if the caller is cancelled (a run being stopped, say).
+
+    A cancel landing inside a transaction could interrupt its rollback and leave the driver
+    connection holding SQLite's write lock: every other writer would then wait out the busy
+    timeout. The caller still sees its CancelledError at once; the transaction finishes behind it.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_log_failure)
+        raise
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("store operation failed after its caller was cancelled: %s", task.exception())
 
 
 async def _nothing(_connection: AsyncConnection) -> None:
