@@ -67,7 +67,7 @@ class Throughput:
 def served(db: str, token: str, folder: Path, name: str, workers: int = 1) -> Iterator[str]:
     port = free_port()
     command = [*contract_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--db", db, "--token", token, "--workers", str(workers)]
+    command += ["--db", db, f"--token={token}", "--workers", str(workers)]  # may start with -
     env = python_path_env({"AGENTOS_DEMO_STEP_SECONDS": STEP_SECONDS})
     url = f"http://127.0.0.1:{port}"
     process = ServerProcess(command, url=url, log=folder / f"{name}.log", env=env, cwd=REPO)
