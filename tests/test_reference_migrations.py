@@ -42,7 +42,9 @@ def test_a_version_1_database_is_migrated_and_its_runs_read_back(tmp_path: Path)
     with ReferenceServer(db, tmp_path / "server.log") as server, server.client() as client:
         done = client.get("/workflows/demo-sequential/runs/old-done").json()
         live = client.get("/workflows/demo-sequential/runs/old-live").json()
-        fresh = client.post("/workflows/demo-sequential/runs", data={"message": "new"})
+        fresh = client.post(
+            "/workflows/demo-sequential/runs", data={"message": "new", "stream": "false"}
+        )
     assert done["status"] == "COMPLETED" and done["content"] == "result"
     assert live["status"] == "ERROR"  # active when the old server stopped: interrupted
     assert fresh.status_code == 200 and fresh.json()["status"] == "COMPLETED"
