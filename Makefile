@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: install run test lint typecheck generate check diff golden clean browser
+.PHONY: install run test lint typecheck generate check diff golden clean browser postgres
 .PHONY: conform-agno
 .PHONY: bench-generate bench-corpus bench-oasdiff
 
@@ -16,6 +16,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The PostgreSQL server binaries the tests run their own cluster with (tests/support/postgres.py):
+# Debian's postgresql-15 keeps initdb and pg_ctl in /usr/lib/postgresql/15/bin. Installed only
+# where no initdb is found there or on PATH (with sudo when not root).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; \
+	then :; else \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends \
+			postgresql-15 || exit 1; \
+	fi
 
 # Serve the reference and check it: the embedded default of `contract conform` (free loopback
 # port, fresh token, temporary database); the summary and coverage matrix go to the terminal.
@@ -63,7 +75,7 @@ diff: $(STAMP)
 # `loadgroup` silently stops grouping with pytest 9.2 (pytest-xdist issue 1386).
 # `pytest -m "not slow"` leaves out the slowest cases for a quick local loop.
 PYTEST_WORKERS ?= auto
-test: $(STAMP) lint typecheck check diff browser
+test: $(STAMP) postgres lint typecheck check diff browser
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 # Headless Chromium for tests/test_html_report.py (Debian's package); nothing to do when present.

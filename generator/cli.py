@@ -171,7 +171,9 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     try:
-        started = serve(host=args.host, port=args.port, token=token, db=args.db)
+        started = serve(
+            host=args.host, port=args.port, token=token, db=args.db, workers=args.workers
+        )
     except ReferenceDidNotStart as exc:
         print(f"contract serve: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -397,7 +399,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
     serve.add_argument("--token", help="bearer token clients must send (default $CONTRACT_TOKEN)")
-    serve.add_argument("--db", type=Path, help="SQLite file for runs (default: agentos.db)")
+    serve.add_argument(
+        "--db",
+        help="where runs are stored: a SQLite file (default: agentos.db; one instance per file) "
+        "or postgresql://user:password@host:port/name (any number of instances)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="uvicorn worker processes sharing the port and the database (default 1)",
+    )
     serve.set_defaults(handler=_serve)
 
     conform = commands.add_parser(
@@ -576,6 +588,16 @@ def _seed(text: str) -> int:
     if not 0 <= seed < 2**63:
         raise argparse.ArgumentTypeError("the seed must be a non-negative integer below 2**63")
     return seed
+
+
+def _workers(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"{count} workers: use 1-64")
+    return count
 
 
 def _port(text: str) -> int:

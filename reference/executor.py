@@ -8,6 +8,10 @@
 - Status changes are compare-and-set in the store, so a cancel and a completion cannot both win.
 - Every run records its events (reference.events) as AgentOS streams them; the terminal one
   (WorkflowCompleted, WorkflowCancelled, WorkflowError) is sent after the steps' cleanup.
+- Many workers, many hosts: a run belongs to the worker that started it (its `owner`). A cancel
+  received by another worker commits CANCELLED, publishes the intent (`StopIntents`) and waits,
+  bounded, until the owner has stopped every step; a worker whose lease lapses has its runs
+  recorded ERROR by the others (reference.leases).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from dataclasses import dataclass, field
 from generated.agentos.models import RunStatus
 
 from .events import RunEvents, RunIdentity, StepIndex
+from .intents import StopIntents, intents_for
+from .leases import Lease
 from .store import ACTIVE, NewStep, RunRecord, Store
 from .workflows import Parallel, Step, StepContext, Workflow
 
@@ -29,6 +35,10 @@ logger = logging.getLogger("reference.executor")
 CRASH_REASON = "interrupted: the server stopped while the run was active"
 SHUTDOWN_REASON = "interrupted: the server shut down while the run was active"
 DEFAULT_CANCEL_WAIT = 10.0
+DEFAULT_LEASE_SECONDS = 10.0
+DEFAULT_POLL_SECONDS = 0.1
+# How often a cancel received here reads whether the run's owner has stopped its steps.
+SETTLE_POLL_SECONDS = (0.01, 0.02, 0.05, 0.1)
 
 
 class WorkflowNotFound(LookupError):
@@ -57,11 +67,12 @@ class _ActiveRun:
     starting_closed: bool = False  # once set, no further step of this run starts
     stop_sent: bool = False
     stop_status: RunStatus = RunStatus.CANCELLED
+    finishing: bool = False  # recording its own outcome: a stop would cut that short
 
     def stop(self, status: RunStatus) -> None:
         """Cancel the run task, once: a second cancel could interrupt the steps' cleanup."""
         self.starting_closed = True
-        if self.stop_sent:
+        if self.stop_sent or self.finishing:
             return
         self.stop_sent = True
         self.stop_status = status
@@ -76,19 +87,35 @@ class WorkflowExecutor:
         workflows: Iterable[Workflow],
         *,
         cancel_wait: float = DEFAULT_CANCEL_WAIT,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        intents: StopIntents | None = None,
     ) -> None:
         self.store = store
         self.workflows = {workflow.id: workflow for workflow in workflows}
         self.cancel_wait = cancel_wait
+        self.owner = str(uuid.uuid4())
+        self.lease = Lease(store, self.owner, lease_seconds, self._running_here)
+        self.intents = intents if intents is not None else intents_for(store, poll_seconds)
         self._active: dict[str, _ActiveRun] = {}
+        self._starting: set[str] = set()  # being inserted: stored, not yet in _active
         self._closing = False
 
-    def recover(self) -> int:
-        """At start-up: runs that were active when the last process died become ERROR."""
-        count = self.store.interrupt_active_runs_sync(CRASH_REASON)
-        if count:
-            logger.warning("%d run(s) were interrupted by the previous shutdown: now ERROR", count)
-        return count
+    async def open(self) -> None:
+        """In the serving loop, before the first request: connect, take the lease, listen."""
+        await self.store.open()
+        await self.lease.take()
+        await self.intents.open(self._deliver_stop, lambda: tuple(self._active))
+
+    def _running_here(self) -> tuple[str, ...]:
+        """Every run this worker holds: executing, or being stored right now."""
+        return (*self._active, *self._starting)
+
+    def _deliver_stop(self, run_id: str, status: RunStatus) -> None:
+        """A stop committed elsewhere (a cancel, a reaped lease): stop the run if it runs here."""
+        active = self._active.get(run_id)
+        if active is not None and status in (RunStatus.CANCELLED, RunStatus.ERROR):
+            active.stop(status)
 
     def workflow(self, workflow_id: str) -> Workflow:
         try:
@@ -111,17 +138,24 @@ class WorkflowExecutor:
         if self._closing:
             raise RuntimeError("the executor is shutting down")
         run_id = str(uuid.uuid4())
-        record = await self.store.insert_run(
-            run_id=run_id,
-            workflow_id=workflow.id,
-            session_id=session_id or str(uuid.uuid4()),
-            user_id=user_id,
-            message=message,
-            steps=[NewStep(step.name, group) for step, group in workflow.positioned_steps()],
-        )
-        identity = RunIdentity(run_id, record.session_id, workflow.id, workflow.name)
-        active = _ActiveRun(run_id=run_id, workflow=workflow, message=message, identity=identity)
-        self._active[run_id] = active
+        self._starting.add(run_id)
+        try:
+            record = await self.store.insert_run(
+                run_id=run_id,
+                workflow_id=workflow.id,
+                session_id=session_id or str(uuid.uuid4()),
+                user_id=user_id,
+                message=message,
+                steps=[NewStep(step.name, group) for step, group in workflow.positioned_steps()],
+                owner=self.owner,
+            )
+            identity = RunIdentity(run_id, record.session_id, workflow.id, workflow.name)
+            active = _ActiveRun(
+                run_id=run_id, workflow=workflow, message=message, identity=identity
+            )
+            self._active[run_id] = active
+        finally:
+            self._starting.discard(run_id)
         task = asyncio.create_task(self._execute(active), name=f"run {run_id}")
         active.task = task
         task.add_done_callback(lambda _: self._forget(active))
@@ -158,26 +192,50 @@ class WorkflowExecutor:
     async def cancel(self, workflow_id: str, run_id: str) -> RunRecord:
         """Cancel an active run; committed before this returns. Waits (bounded) for cleanup."""
         record = await self.get(workflow_id, run_id)
-        if record.status is RunStatus.CANCELLED:
-            return record
-        if record.status not in ACTIVE:
+        if record.status not in ACTIVE and record.status is not RunStatus.CANCELLED:
             raise RunNotActive(record.status)
         active = self._active.get(run_id)
         if active is not None:
             active.starting_closed = True  # from here on no step of this run starts
-        status = await self.store.transition(run_id, ACTIVE, RunStatus.CANCELLED)
-        if status is not RunStatus.CANCELLED:
-            assert status is not None
-            raise RunNotActive(status)  # it completed or failed first: that status stands
+        if record.status is not RunStatus.CANCELLED:
+            status = await self.store.transition(run_id, ACTIVE, RunStatus.CANCELLED)
+            if status is not RunStatus.CANCELLED:
+                assert status is not None
+                raise RunNotActive(status)  # it completed or failed first: that status stands
         if active is not None:
             active.stop(RunStatus.CANCELLED)
             if not await self._wait_done(active, self.cancel_wait):
                 logger.warning("run %s: cleanup still going after %.1f s", run_id, self.cancel_wait)
-        # Steps that never started (also when the task was cancelled before it ran at all).
-        await self.store.close_steps(run_id, RunStatus.CANCELLED, include_running=active is None)
+            # Steps that never started (also when the task was cancelled before it ran at all).
+            await self.store.close_steps(run_id, RunStatus.CANCELLED)
+        elif any(step.status in ACTIVE for step in record.steps):
+            if record.status is not RunStatus.CANCELLED:
+                await self.intents.publish(run_id)
+            await self._wait_stopped_elsewhere(run_id)
         final = await self.store.get_run(run_id)
         assert final is not None
         return final
+
+    async def _wait_stopped_elsewhere(self, run_id: str) -> None:
+        """Until the owner has stopped every step; if the owner is gone, close them here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cancel_wait
+        beat = 0
+        while True:
+            settling = await self.store.settling(run_id)
+            if settling.open_steps == 0:
+                return
+            if not settling.owner_alive:  # nobody will stop them: they stopped with their worker
+                await self.store.close_steps(run_id, RunStatus.CANCELLED, include_running=True)
+                return
+            if loop.time() > deadline:
+                logger.warning(
+                    "run %s: its worker has not stopped it after %.1f s", run_id, self.cancel_wait
+                )
+                await self.store.close_steps(run_id, RunStatus.CANCELLED)
+                return
+            await asyncio.sleep(SETTLE_POLL_SECONDS[min(beat, len(SETTLE_POLL_SECONDS) - 1)])
+            beat += 1
 
     @staticmethod
     async def _wait_done(active: _ActiveRun, timeout: float) -> bool:
@@ -195,8 +253,12 @@ class WorkflowExecutor:
             active.stop(RunStatus.ERROR)
         for active in runs:
             await self._wait_done(active, timeout)
-        await self.store.interrupt_active_runs(SHUTDOWN_REASON)
-        self.store.close()
+        await self.intents.close()
+        try:
+            await self.store.interrupt_runs(SHUTDOWN_REASON, owner=self.owner)
+            await self.lease.release()
+        finally:
+            await self.store.close()
 
     def _forget(self, active: _ActiveRun) -> None:
         self._active.pop(active.run_id, None)
@@ -237,6 +299,7 @@ class WorkflowExecutor:
             if active.starting_closed:
                 raise asyncio.CancelledError
             content = outputs.get(active.workflow.positioned_steps()[-1][0].name)
+            active.finishing = True
             status = await self.store.transition(
                 run_id, {RunStatus.RUNNING}, RunStatus.COMPLETED, content=content
             )
@@ -245,6 +308,8 @@ class WorkflowExecutor:
             else:  # a cancel committed first: its status stands
                 events.emit(identity.workflow_cancelled())
         except asyncio.CancelledError:
+            # Stopped (or it found itself cancelled): a stop arriving now must not cut this short.
+            active.finishing = True
             await self.store.close_steps(run_id, active.stop_status)
             if active.stop_status is RunStatus.CANCELLED:
                 events.emit(identity.workflow_cancelled())
@@ -253,6 +318,7 @@ class WorkflowExecutor:
             raise
         except Exception as exc:
             logger.exception("run %s failed", run_id)
+            active.finishing = True
             error = f"a step failed: {type(exc).__name__}"
             await self.store.transition(run_id, ACTIVE, RunStatus.ERROR, error=error)
             await self.store.close_steps(run_id, RunStatus.ERROR)

@@ -1,31 +1,85 @@
-"""`contract serve`: the reference implementation on uvicorn, never unauthenticated."""
+"""`contract serve`: the reference implementation on uvicorn, never unauthenticated.
+
+`--workers N` runs N uvicorn worker processes on one socket (uvicorn's own supervisor, which
+restarts a worker that dies); each builds its app with `reference.worker`. `--db` is a SQLite
+path (one instance per file, any number of workers) or `postgresql://...` (any number of
+instances on any hosts).
+"""
 
 from __future__ import annotations
 
+import os
 import socket
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from uvicorn.supervisors import Multiprocess
 
-from .app import DEFAULT_DB, create
+from .app import DEFAULT_DB, create, prepare_database
+from .database import Database
+from .instance_lock import InstanceLock
 from .workflows import Workflow
 
 GRACEFUL_SHUTDOWN_SECONDS = 5
+# How `contract serve --workers N` hands its settings to the worker processes it spawns.
+WORKER_DB_VARIABLE = "AGENTOS_REFERENCE_DB"
+WORKER_TOKEN_VARIABLE = "AGENTOS_REFERENCE_TOKEN"  # noqa: S105 - a variable name
+WORKER_FACTORY = "reference.worker:worker_app"
 
 
 class ReferenceDidNotStart(Exception):
     """The reference cannot serve (its database, its configuration); the message is one line."""
 
 
-def open_app(db: Path | None, token: str, workflows: tuple[Workflow, ...] | None = None) -> FastAPI:
-    """The reference app on `db` (default agentos.db), or ReferenceDidNotStart with the reason."""
-    database = db if db is not None else DEFAULT_DB
+def _reason(exc: BaseException) -> str:
+    """One line, whatever raised it: a driver's message without SQLAlchemy's SQL and links."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else type(exc).__name__
+    return "".join(ch if ch.isprintable() else "?" for ch in text)[:300]
+
+
+def _database(db: Path | str | None) -> Database:
     try:
-        return create(database, token, workflows=workflows)
-    except (sqlite3.Error, OSError) as exc:
-        raise ReferenceDidNotStart(f"cannot open the run database {database}: {exc}") from None
+        return Database.from_arg(db if db is not None else DEFAULT_DB)
+    except ValueError as exc:
+        raise ReferenceDidNotStart(str(exc)) from None
+
+
+def open_app(
+    db: Path | str | None,
+    token: str,
+    workflows: tuple[Workflow, ...] | None = None,
+    *,
+    primary: bool = True,
+) -> FastAPI:
+    """The reference app on `db` (default agentos.db), or ReferenceDidNotStart with the reason."""
+    database = _database(db)
+    try:
+        return create(
+            db if db is not None else DEFAULT_DB, token, workflows=workflows, primary=primary
+        )
+    except (sqlite3.Error, OSError, SQLAlchemyError, psycopg.Error) as exc:
+        raise ReferenceDidNotStart(
+            f"cannot open the run database {database}: {_reason(exc)}"
+        ) from None
+    except ValueError as exc:
+        raise ReferenceDidNotStart(str(exc)) from None
+
+
+def _prepare_for_workers(db: Path | str | None) -> InstanceLock | None:
+    database = _database(db)
+    try:
+        return prepare_database(database)
+    except (sqlite3.Error, OSError, SQLAlchemyError, psycopg.Error) as exc:
+        raise ReferenceDidNotStart(
+            f"cannot open the run database {database}: {_reason(exc)}"
+        ) from None
     except ValueError as exc:
         raise ReferenceDidNotStart(str(exc)) from None
 
@@ -47,15 +101,17 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(host: str, port: int, token: str, db: Path | None) -> bool:
+def serve(host: str, port: int, token: str, db: Path | str | None, workers: int = 1) -> bool:
     """Serve until interrupted; False when uvicorn stopped without having started."""
     sock = listen(host, port)
+    if workers > 1:
+        return _serve_workers(sock, host, port, token, db, workers)
     try:
         app = open_app(db, token)
     except ReferenceDidNotStart:
         sock.close()
         raise
-    print(f"contract serve: runs are stored in {db or DEFAULT_DB}", flush=True)
+    print(f"contract serve: runs are stored in {_database(db)}", flush=True)
     config = uvicorn.Config(
         app,
         host=host,
@@ -72,3 +128,36 @@ def serve(host: str, port: int, token: str, db: Path | None) -> bool:
     finally:
         sock.close()
     return bool(server.started)
+
+
+def _serve_workers(
+    sock: socket.socket, host: str, port: int, token: str, db: Path | str | None, workers: int
+) -> bool:
+    try:
+        lock = _prepare_for_workers(db)
+    except ReferenceDidNotStart:
+        sock.close()
+        raise
+    database = _database(db)
+    os.environ[WORKER_DB_VARIABLE] = str(db if db is not None else DEFAULT_DB)
+    os.environ[WORKER_TOKEN_VARIABLE] = token
+    print(f"contract serve: runs are stored in {database}", flush=True)
+    config = uvicorn.Config(
+        WORKER_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    print(f"contract serve: listening on http://{host}:{port} with {workers} workers", flush=True)
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except SystemExit:
+        return False
+    finally:
+        sock.close()
+        if lock is not None:
+            lock.release()
+    return True

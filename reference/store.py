@@ -1,68 +1,50 @@
-"""Durable run state in SQLite: one connection, one thread, batched transactions.
+"""Durable run state on SQLAlchemy Core (async): SQLite for one host, PostgreSQL for many.
 
-Every statement runs on a single thread that owns the only connection, so two writers can never
-meet and "database is locked" cannot happen inside one server process. Operations are queued;
-the thread drains whatever is waiting and applies it in one transaction (one fsync for many
-concurrent requests), then resolves each caller's future on its event loop. A caller that awaits
-a write knows it is committed. Status changes are compare-and-set (`UPDATE ... WHERE status IN`),
-so a cancel and a completion racing each other can never overwrite one another.
+- A caller that awaits a write knows it is committed: each one is its own transaction.
+- Status changes are compare-and-set (`UPDATE ... WHERE status IN`), so a cancel and a completion
+  racing each other, in one process or on two hosts, can never overwrite one another.
+- Step starts and progress are buffered, not awaited: the next write transaction (or the flusher,
+  every FLUSH_SECONDS) applies them first, so they commit in order with what follows them.
+- A write that fails because the connection did (PostgreSQL restarting, SQLite busy past its
+  timeout) is retried for up to RETRY_SECONDS: the runs keep going once the database is back.
+- Leases: every worker renews its row in `workers`; the runs of a worker whose lease expired are
+  marked ERROR by whichever worker reaps them (`reap_expired`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
+import contextlib
 import logging
-import os
-import queue
-import sqlite3
-import threading
-from collections.abc import Callable, Collection, Sequence
+import time
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import Integer, bindparam, case, delete, func, insert, or_, select, true, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from generated.agentos.models import RunStatus
+
+from .database import Database
+from .instance_lock import InstanceLock, WriterLock
+from .schema import migrate
+from .schema import runs as RUNS
+from .schema import steps as STEPS
+from .schema import workers as WORKERS
 
 logger = logging.getLogger("reference.store")
 
 T = TypeVar("T")
 ACTIVE = frozenset({RunStatus.PENDING, RunStatus.RUNNING})
 TERMINAL = frozenset({RunStatus.COMPLETED, RunStatus.CANCELLED, RunStatus.ERROR})
-MAX_BATCH = 512
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id      TEXT PRIMARY KEY,
-    workflow_id TEXT NOT NULL,
-    session_id  TEXT NOT NULL,
-    user_id     TEXT,
-    input       TEXT NOT NULL,
-    status      TEXT NOT NULL
-                CHECK (status IN ('PENDING', 'RUNNING', 'COMPLETED', 'CANCELLED', 'ERROR')),
-    content     TEXT,
-    error       TEXT,
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL,
-    finished_at TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_active ON runs (status) WHERE status IN ('PENDING', 'RUNNING');
-CREATE TABLE IF NOT EXISTS steps (
-    run_id      TEXT NOT NULL REFERENCES runs (run_id),
-    position    INTEGER NOT NULL,
-    name        TEXT NOT NULL,
-    grp         TEXT,
-    status      TEXT NOT NULL
-                CHECK (status IN ('PENDING', 'RUNNING', 'COMPLETED', 'CANCELLED', 'ERROR')),
-    progress    INTEGER NOT NULL DEFAULT 0,
-    cleaned_up  INTEGER NOT NULL DEFAULT 0,
-    started_at  TEXT,
-    finished_at TEXT,
-    PRIMARY KEY (run_id, position)
-);
-"""
+_ACTIVE_VALUES = ("PENDING", "RUNNING")
+FLUSH_SECONDS = 0.1
+RETRY_SECONDS = 30.0
+IN_CHUNK = 500
 
 
 def utcnow() -> datetime:
@@ -73,8 +55,8 @@ def _stamp(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text is not None else None
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +85,7 @@ class RunRecord:
     updated_at: datetime
     finished_at: datetime | None
     steps: tuple[StepRecord, ...]
+    owner: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,201 +94,200 @@ class NewStep:
     group: str | None
 
 
-Operation = Callable[[sqlite3.Connection], Any]
+@dataclass(frozen=True, slots=True)
+class Settling:
+    """Where a cancelled run stands: steps not yet stopped, and whether its worker still lives."""
 
-
-@dataclass(slots=True)
-class _Job:
-    operation: Operation
-    write: bool
-    loop: asyncio.AbstractEventLoop | None = None
-    future: asyncio.Future[Any] | None = None
+    open_steps: int
+    owner_alive: bool
 
 
 class StoreClosed(RuntimeError):
     """The store no longer accepts operations."""
 
 
-class StoreBusy(OSError):
-    """Another process serves from this database: its runs are not ours to recover."""
+def _retriable(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
-def _lock(path: Path) -> int:
-    """Hold an exclusive lock on `<db>.lock` for the life of the process (released on exit)."""
-    lock_path = path.with_name(path.name + ".lock")
-    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+async def prepare(database: Database, *, interrupt_reason: str | None = None) -> int:
+    """Create or migrate the schema; with a reason, mark every active run ERROR (one host only).
+
+    Returns how many runs were interrupted. Runs on its own engine: call it from any event loop.
+    """
+    engine = database.engine()
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(descriptor)
-        raise StoreBusy(f"{path} is in use by another server (lock {lock_path})") from None
-    return descriptor
+        async with engine.connect() as connection:
+            connection = await connection.execution_options(writing=True)
+            async with connection.begin():
+                before, after = await migrate(connection)
+                if before != after:
+                    logger.info("run database migrated from schema %d to %d", before, after)
+                if interrupt_reason is None:
+                    return 0
+                await connection.execute(delete(WORKERS))
+                return len(await _interrupt(connection, interrupt_reason, owner=None))
+    finally:
+        await engine.dispose()
 
 
 class Store:
-    """SQLite run store. Open with `Store.open(path)`; call `close()` when done."""
+    """The run store on one database. `await open()` inside the serving loop, `await close()`."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path, lock: int) -> None:
-        self.path = path
-        self._connection = connection
-        self._lock = lock
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+    def __init__(
+        self,
+        database: Database,
+        *,
+        lock: InstanceLock | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
+        self.database = database
+        self.retry_seconds = retry_seconds
+        self._lock = lock  # released by close()
+        self._engine: AsyncEngine | None = None
+        # Leases have a connection of their own: a pool busy with runs must not starve them.
+        self._lease_engine: AsyncEngine | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._work, name="sqlite-store", daemon=True)
-        self._thread.start()
+        # SQLite has one writer at a time: queue this process's writers here, not on its lock.
+        self._write_lock: asyncio.Lock | None = None
+        self._writer: WriterLock | None = None  # SQLite: the writers of all processes
+        self._lease_writer: WriterLock | None = None
+        self._started: dict[tuple[str, int], str] = {}
+        self._progress: dict[tuple[str, int], int] = {}
+        self._flusher: asyncio.Task[None] | None = None
 
-    @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (or create) the database and prepare it; the calling thread hands it over.
-
-        One server per database: a second one would take the first one's active runs for
-        interrupted ones, so it is refused (`StoreBusy`).
-        """
-        lock = _lock(path)
-        try:
-            connection = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-        except BaseException:
-            os.close(lock)
-            raise
-        try:
-            connection.execute("PRAGMA busy_timeout = 30000")
-            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise sqlite3.OperationalError(f"cannot switch {path} to WAL (got {mode})")
-            connection.execute("PRAGMA synchronous = FULL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            connection.executescript(_SCHEMA)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except BaseException:
-            connection.close()
-            os.close(lock)
-            raise
-        return cls(connection, path, lock)
-
-    # -- the writer thread ------------------------------------------------------------------
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                break
-            batch = [job]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    extra = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if extra is None:
-                    stop = True
-                    break
-                batch.append(extra)
-            self._apply(batch)
-            if stop:
-                break
-        self._connection.close()
-        os.close(self._lock)
-
-    def _apply(self, batch: Sequence[_Job]) -> None:
-        connection = self._connection
-        outcomes: list[tuple[_Job, bool, Any]] = []
-        in_transaction = any(job.write for job in batch)
-        try:
-            if in_transaction:
-                connection.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                connection.execute("SAVEPOINT job")
-                try:
-                    value = job.operation(connection)
-                except Exception as exc:  # one bad operation must not sink the batch
-                    connection.execute("ROLLBACK TO job")
-                    connection.execute("RELEASE job")
-                    outcomes.append((job, False, exc))
-                else:
-                    connection.execute("RELEASE job")
-                    outcomes.append((job, True, value))
-            if in_transaction:
-                connection.execute("COMMIT")
-        except Exception as exc:
-            logger.exception("SQLite batch of %d operations failed", len(batch))
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            outcomes = [(job, False, exc) for job in batch]
-        for job, ok, value in outcomes:
-            self._resolve(job, ok, value)
-
-    @staticmethod
-    def _resolve(job: _Job, ok: bool, value: Any) -> None:
-        if job.future is None or job.loop is None:
-            if not ok:
-                logger.error("background store operation failed: %s", value)
-            return
-        future = job.future
-
-        def settle() -> None:
-            if future.done():
-                return
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
-
-        try:
-            job.loop.call_soon_threadsafe(settle)
-        except RuntimeError:  # the loop has closed: nobody is waiting any more
-            pass
-
-    def _submit(self, operation: Operation, *, write: bool) -> asyncio.Future[Any]:
-        if self._closed:
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None or self._closed:
             raise StoreClosed("the run store is closed")
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._jobs.put(_Job(operation, write, loop, future))
-        return future
+        return self._engine
 
-    async def _write(self, operation: Callable[[sqlite3.Connection], T]) -> T:
-        result: T = await self._submit(operation, write=True)
-        return result
+    async def open(self) -> None:
+        self._engine = self.database.engine()
+        self._lease_engine = self.database.engine(pool_size=1, overflow=1)
+        if self.database.is_sqlite:
+            self._write_lock = asyncio.Lock()
+            self._writer = WriterLock(self.database.path)
+            self._lease_writer = WriterLock(self.database.path)
+        self._flusher = asyncio.create_task(self._flush_forever(), name="store flusher")
 
-    async def _read(self, operation: Callable[[sqlite3.Connection], T]) -> T:
-        result: T = await self._submit(operation, write=False)
-        return result
-
-    def _write_later(self, operation: Operation) -> None:
-        """Queue a write nobody waits for; it still commits in order with everything else."""
-        if not self._closed:
-            self._jobs.put(_Job(operation, write=True))
-
-    def close(self) -> None:
-        """Finish every queued operation, then close the connection."""
-        if self._closed:
+    async def close(self) -> None:
+        """Apply what is buffered, then release every connection."""
+        if self._closed or self._engine is None:
+            self._closed = True
+            if self._lock is not None:
+                self._lock.release()
             return
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        try:
+            await self._write(_nothing)
+        except Exception:
+            logger.exception("buffered step updates could not be written at close")
         self._closed = True
-        self._jobs.put(None)
-        self._thread.join()
+        await self._engine.dispose()
+        if self._lease_engine is not None:
+            await self._lease_engine.dispose()
+        for writer in (self._writer, self._lease_writer):
+            if writer is not None:
+                writer.close()
+        if self._lock is not None:
+            self._lock.release()
 
-    def run_sync(self, operation: Callable[[sqlite3.Connection], T]) -> T:
-        """Run one write on the store thread and wait for it (for start-up, outside any loop)."""
-        done = threading.Event()
-        box: dict[str, Any] = {}
+    # -- transactions -------------------------------------------------------------------------
 
-        def wrapped(connection: sqlite3.Connection) -> Any:
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            if self._started or self._progress:
+                try:
+                    await self._write(_nothing)
+                except Exception:
+                    logger.exception("buffered step updates could not be written")
+
+    async def _write(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `operation` in one write transaction, after the buffered updates; committed."""
+        return await _uncancellable(self._retrying(lambda: self._locked_transaction(operation)))
+
+    async def _lease_write(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """A write on the lease connection: not queued behind the runs' writes."""
+
+        async def attempt() -> T:
+            if self._lease_engine is None or self._closed:
+                raise StoreClosed("the run store is closed")
+            if self._lease_writer is not None:
+                await self._lease_writer.acquire()
             try:
-                box["value"] = operation(connection)
+                async with self._lease_engine.connect() as connection:
+                    connection = await connection.execution_options(writing=True)
+                    async with connection.begin():
+                        return await operation(connection)
             finally:
-                done.set()
-            return box["value"]
+                if self._lease_writer is not None:
+                    self._lease_writer.release()
 
-        self._jobs.put(_Job(wrapped, write=True))
-        done.wait()
-        if "value" not in box:
-            raise RuntimeError("store operation failed; see the log")
-        result: T = box["value"]
-        return result
+        return await _uncancellable(self._retrying(attempt))
 
-    # -- operations ---------------------------------------------------------------------------
+    async def _locked_transaction(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        if self._write_lock is None or self._writer is None:
+            return await self._transaction(operation)
+        async with self._write_lock:
+            await self._writer.acquire()
+            try:
+                return await self._transaction(operation)
+            finally:
+                self._writer.release()
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                return await attempt()
+            except Exception as exc:
+                if not _retriable(exc) or time.monotonic() + delay > deadline:
+                    raise
+                logger.warning("store write failed (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    async def _transaction(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        started, self._started = self._started, {}
+        progress, self._progress = self._progress, {}
+        try:
+            async with self.engine.connect() as connection:
+                connection = await connection.execution_options(writing=True)
+                async with connection.begin():
+                    await _apply_buffered(connection, started, progress)
+                    return await operation(connection)
+        except BaseException:
+            for key, moment in started.items():
+                self._started.setdefault(key, moment)
+            for key, amount in progress.items():
+                self._progress[key] = max(amount, self._progress.get(key, 0))
+            raise
+
+    async def _read(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        return await _uncancellable(self._retrying_read(operation))
+
+    async def _retrying_read(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        deadline = time.monotonic() + self.retry_seconds
+        delay = 0.05
+        while True:
+            try:
+                async with self.engine.connect() as connection:
+                    return await operation(connection)
+            except Exception as exc:
+                if not _retriable(exc) or time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    # -- runs ---------------------------------------------------------------------------------
 
     async def insert_run(
         self,
@@ -316,24 +298,44 @@ class Store:
         user_id: str | None,
         message: str,
         steps: Sequence[NewStep],
+        owner: str | None = None,
     ) -> RunRecord:
-        def insert(connection: sqlite3.Connection) -> RunRecord:
-            now = _stamp(utcnow())
-            connection.execute(
-                "INSERT INTO runs (run_id, workflow_id, session_id, user_id, input, status,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
-                (run_id, workflow_id, session_id, user_id, message, now, now),
+        now = _stamp(utcnow())
+
+        async def add(connection: AsyncConnection) -> RunRecord:
+            await connection.execute(
+                insert(RUNS).values(
+                    run_id=run_id,
+                    workflow_id=workflow_id,
+                    session_id=session_id,
+                    user_id=user_id,
+                    input=message,
+                    status="PENDING",
+                    created_at=now,
+                    updated_at=now,
+                    owner=owner,
+                )
             )
-            connection.executemany(
-                "INSERT INTO steps (run_id, position, name, grp, status)"
-                " VALUES (?, ?, ?, ?, 'PENDING')",
-                [(run_id, index, step.name, step.group) for index, step in enumerate(steps)],
+            await connection.execute(
+                insert(STEPS),
+                [
+                    {
+                        "run_id": run_id,
+                        "position": index,
+                        "name": step.name,
+                        "grp": step.group,
+                        "status": "PENDING",
+                        "progress": 0,
+                        "cleaned_up": 0,
+                    }
+                    for index, step in enumerate(steps)
+                ],
             )
-            record = _select_run(connection, run_id)
+            record = await _select_run(connection, run_id)
             assert record is not None
             return record
 
-        return await self._write(insert)
+        return await self._write(add)
 
     async def get_run(self, run_id: str) -> RunRecord | None:
         return await self._read(lambda connection: _select_run(connection, run_id))
@@ -349,73 +351,267 @@ class Store:
     ) -> RunStatus | None:
         """Move the run to `target` only if its status is in `allowed`; return the status after."""
 
-        def change(connection: sqlite3.Connection) -> RunStatus | None:
-            _compare_and_set(connection, run_id, allowed, target, content=content, error=error)
-            return _select_status(connection, run_id)
+        async def change(connection: AsyncConnection) -> RunStatus | None:
+            await _compare_and_set(
+                connection, run_id, allowed, target, content=content, error=error
+            )
+            return await _select_status(connection, run_id)
 
         return await self._write(change)
+
+    async def notify(self, channel: str, payload: str) -> None:
+        """PostgreSQL NOTIFY, sent when its (own, tiny) transaction commits."""
+
+        async def send(connection: AsyncConnection) -> None:
+            await connection.execute(select(func.pg_notify(channel, payload)))
+
+        await self._write(send)
 
     async def close_steps(
         self, run_id: str, target: RunStatus, *, include_running: bool = False
     ) -> None:
         """Give every step that never started (and optionally every running one) `target`."""
-        statuses = ("PENDING", "RUNNING") if include_running else ("PENDING",)
+        statuses = _ACTIVE_VALUES if include_running else ("PENDING",)
+        finished = _stamp(utcnow())
 
-        def close(connection: sqlite3.Connection) -> None:
-            marks = ", ".join("?" for _ in statuses)
-            connection.execute(
-                f"UPDATE steps SET status = ?, finished_at = ? "  # noqa: S608 - placeholders only
-                f"WHERE run_id = ? AND status IN ({marks})",
-                (target.value, _stamp(utcnow()), run_id, *statuses),
+        async def close(connection: AsyncConnection) -> None:
+            await connection.execute(
+                update(STEPS)
+                .where(STEPS.c.run_id == run_id, STEPS.c.status.in_(statuses))
+                .values(status=target.value, finished_at=finished)
             )
 
         await self._write(close)
 
     def step_started(self, run_id: str, position: int) -> None:
-        started = _stamp(utcnow())
-        self._write_later(
-            lambda connection: connection.execute(
-                "UPDATE steps SET status = 'RUNNING', started_at = ? "
-                "WHERE run_id = ? AND position = ? AND status = 'PENDING'",
-                (started, run_id, position),
-            )
-        )
+        self._started.setdefault((run_id, position), _stamp(utcnow()) or "")
 
     def step_progress(self, run_id: str, position: int, progress: int) -> None:
         value = max(0, min(100, progress))
-        self._write_later(
-            lambda connection: connection.execute(
-                "UPDATE steps SET progress = max(progress, ?) "
-                "WHERE run_id = ? AND position = ? AND status = 'RUNNING'",
-                (value, run_id, position),
-            )
-        )
+        key = (run_id, position)
+        self._progress[key] = max(value, self._progress.get(key, 0))
 
     async def step_finished(
         self, run_id: str, position: int, status: RunStatus, *, cleaned_up: bool
     ) -> None:
         finished = _stamp(utcnow())
+        started = self._started.get((run_id, position), finished)
 
-        def finish(connection: sqlite3.Connection) -> None:
-            connection.execute(
-                "UPDATE steps SET status = ?, cleaned_up = ?, finished_at = ?, "
-                "progress = CASE WHEN ? = 'COMPLETED' THEN 100 ELSE progress END "
-                "WHERE run_id = ? AND position = ?",
-                (status.value, int(cleaned_up), finished, status.value, run_id, position),
+        async def finish(connection: AsyncConnection) -> None:
+            values: dict[str, Any] = {
+                "status": status.value,
+                "cleaned_up": int(cleaned_up),
+                "finished_at": finished,
+                "started_at": func.coalesce(STEPS.c.started_at, started),
+            }
+            if status is RunStatus.COMPLETED:
+                values["progress"] = 100
+            await connection.execute(
+                update(STEPS)
+                .where(STEPS.c.run_id == run_id, STEPS.c.position == position)
+                .values(**values)
             )
 
         await self._write(finish)
 
-    def interrupt_active_runs_sync(self, reason: str) -> int:
-        """Every PENDING/RUNNING run (and its open steps) becomes ERROR: used at start-up."""
-        return self.run_sync(lambda connection: _interrupt(connection, reason))
+    async def interrupt_runs(self, reason: str, *, owner: str | None) -> int:
+        """The active runs of `owner` (None: of everyone) and their open steps become ERROR."""
+        return len(await self._write(lambda c: _interrupt(c, reason, owner=owner)))
 
-    async def interrupt_active_runs(self, reason: str) -> int:
-        return await self._write(lambda connection: _interrupt(connection, reason))
+    # -- what other workers did -----------------------------------------------------------------
+
+    async def stopped_among(self, run_ids: Collection[str]) -> dict[str, RunStatus]:
+        """Of these runs, the ones no longer PENDING/RUNNING in the database, with their status."""
+        ids = list(run_ids)
+
+        async def read(connection: AsyncConnection) -> dict[str, RunStatus]:
+            found: dict[str, RunStatus] = {}
+            for start in range(0, len(ids), IN_CHUNK):
+                rows = await connection.execute(
+                    select(RUNS.c.run_id, RUNS.c.status).where(
+                        RUNS.c.run_id.in_(ids[start : start + IN_CHUNK]),
+                        RUNS.c.status.not_in(_ACTIVE_VALUES),
+                    )
+                )
+                found.update((row[0], RunStatus(row[1])) for row in rows)
+            return found
+
+        if not ids:
+            return {}
+        return await self._read(read)
+
+    async def settling(self, run_id: str) -> Settling:
+        now = time.time()
+
+        async def read(connection: AsyncConnection) -> Settling:
+            open_steps = await connection.scalar(
+                select(func.count())
+                .select_from(STEPS)
+                .where(STEPS.c.run_id == run_id, STEPS.c.status.in_(_ACTIVE_VALUES))
+            )
+            alive = await connection.scalar(
+                select(func.count())
+                .select_from(RUNS.join(WORKERS, RUNS.c.owner == WORKERS.c.owner))
+                .where(RUNS.c.run_id == run_id, WORKERS.c.expires_at >= now)
+            )
+            return Settling(open_steps=int(open_steps or 0), owner_alive=bool(alive))
+
+        return await self._read(read)
+
+    # -- leases -------------------------------------------------------------------------------
+
+    async def renew_lease(self, owner: str, host: str, pid: int, expires_at: float) -> bool:
+        """Extend `owner`'s lease; False when it had lapsed and was reaped (its runs are ERROR)."""
+
+        async def renew(connection: AsyncConnection) -> bool:
+            result = await connection.execute(
+                update(WORKERS).where(WORKERS.c.owner == owner).values(expires_at=expires_at)
+            )
+            return bool(result.rowcount)
+
+        return await self._lease_write(renew)
+
+    async def take_lease(self, owner: str, host: str, pid: int, expires_at: float) -> None:
+        async def take(connection: AsyncConnection) -> None:
+            await connection.execute(
+                insert(WORKERS).values(owner=owner, host=host, pid=pid, expires_at=expires_at)
+            )
+
+        await self._lease_write(take)
+
+    async def drop_lease(self, owner: str) -> None:
+        async def drop(connection: AsyncConnection) -> None:
+            await connection.execute(delete(WORKERS).where(WORKERS.c.owner == owner))
+
+        await self._lease_write(drop)
+
+    async def interrupt_orphans(
+        self, owner: str, running_here: Collection[str], older_than: datetime, reason: str
+    ) -> list[str]:
+        """Runs of a live `owner` that it no longer executes (their task died with the database
+        away) become ERROR; only those unchanged since `older_than`, so a run being started is
+        never taken for one."""
+        here = set(running_here)
+        stamp = _stamp(older_than)
+
+        async def find(connection: AsyncConnection) -> list[str]:
+            rows = await connection.scalars(
+                select(RUNS.c.run_id).where(
+                    RUNS.c.owner == owner,
+                    RUNS.c.status.in_(_ACTIVE_VALUES),
+                    RUNS.c.updated_at < stamp,
+                )
+            )
+            return [run_id for run_id in rows if run_id not in here]
+
+        orphans = await self._read(find)
+        if not orphans:
+            return []
+
+        async def interrupt(connection: AsyncConnection) -> list[str]:
+            done: list[str] = []
+            for run_id in orphans:
+                if await _compare_and_set(
+                    connection, run_id, ACTIVE, RunStatus.ERROR, error=reason
+                ):
+                    done.append(run_id)
+            await connection.execute(
+                update(STEPS)
+                .where(STEPS.c.run_id.in_(done), STEPS.c.status.in_(_ACTIVE_VALUES))
+                .values(status="ERROR", finished_at=_stamp(utcnow()))
+            )
+            return done
+
+        return await self._lease_write(interrupt)
+
+    async def reap_expired(self, reason: str) -> list[str]:
+        """Runs of every worker whose lease has expired become ERROR; their steps stop.
+
+        A run already CANCELLED keeps that status; its steps still running read CANCELLED.
+        """
+        now = time.time()
+
+        async def reap(connection: AsyncConnection) -> list[str]:
+            owners = list(
+                (
+                    await connection.scalars(
+                        select(WORKERS.c.owner).where(WORKERS.c.expires_at < now)
+                    )
+                ).all()
+            )
+            reaped: list[str] = []
+            for owner in owners:
+                reaped += await _interrupt(connection, reason, owner=owner)
+                await connection.execute(
+                    delete(WORKERS).where(WORKERS.c.owner == owner, WORKERS.c.expires_at < now)
+                )
+            return reaped
+
+        return await self._lease_write(reap)
 
 
-def _compare_and_set(
-    connection: sqlite3.Connection,
+async def _uncancellable(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even if the caller is cancelled (a run being stopped, say).
+
+    A cancel landing inside a transaction could interrupt its rollback and leave the driver
+    connection holding SQLite's write lock: every other writer would then wait out the busy
+    timeout. The caller still sees its CancelledError at once; the transaction finishes behind it.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_log_failure)
+        raise
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("store operation failed after its caller was cancelled: %s", task.exception())
+
+
+async def _nothing(_connection: AsyncConnection) -> None:
+    return None
+
+
+async def _apply_buffered(
+    connection: AsyncConnection,
+    started: dict[tuple[str, int], str],
+    progress: dict[tuple[str, int], int],
+) -> None:
+    if started:
+        await connection.execute(
+            update(STEPS)
+            .where(
+                STEPS.c.run_id == bindparam("b_run"),
+                STEPS.c.position == bindparam("b_position"),
+                STEPS.c.status == "PENDING",
+            )
+            .values(status="RUNNING", started_at=bindparam("b_started")),
+            [
+                {"b_run": run_id, "b_position": position, "b_started": moment}
+                for (run_id, position), moment in started.items()
+            ],
+        )
+    if progress:
+        value = bindparam("b_progress", type_=Integer)
+        await connection.execute(
+            update(STEPS)
+            .where(
+                STEPS.c.run_id == bindparam("b_run"),
+                STEPS.c.position == bindparam("b_position"),
+                STEPS.c.status == "RUNNING",
+            )
+            .values(progress=case((STEPS.c.progress < value, value), else_=STEPS.c.progress)),
+            [
+                {"b_run": run_id, "b_position": position, "b_progress": amount}
+                for (run_id, position), amount in progress.items()
+            ],
+        )
+
+
+async def _compare_and_set(
+    connection: AsyncConnection,
     run_id: str,
     allowed: Collection[RunStatus],
     target: RunStatus,
@@ -424,85 +620,98 @@ def _compare_and_set(
     error: str | None = None,
 ) -> bool:
     now = _stamp(utcnow())
-    finished = now if target in TERMINAL else None
-    statuses = [status.value for status in allowed]
-    marks = ", ".join("?" for _ in statuses)
-    cursor = connection.execute(
-        "UPDATE runs SET status = ?, updated_at = ?, "  # noqa: S608 - placeholders only
-        "finished_at = coalesce(?, finished_at), "
-        "content = coalesce(?, content), error = coalesce(?, error) "
-        f"WHERE run_id = ? AND status IN ({marks})",
-        (target.value, now, finished, content, error, run_id, *statuses),
+    values: dict[str, Any] = {"status": target.value, "updated_at": now}
+    if target in TERMINAL:
+        values["finished_at"] = func.coalesce(RUNS.c.finished_at, now)
+    if content is not None:
+        values["content"] = content
+    if error is not None:
+        values["error"] = error
+    result = await connection.execute(
+        update(RUNS)
+        .where(RUNS.c.run_id == run_id, RUNS.c.status.in_([s.value for s in allowed]))
+        .values(**values)
     )
-    return cursor.rowcount == 1
+    return bool(result.rowcount == 1)
 
 
-def _interrupt(connection: sqlite3.Connection, reason: str) -> int:
+async def _interrupt(connection: AsyncConnection, reason: str, *, owner: str | None) -> list[str]:
+    """Active runs (of `owner`, or all) become ERROR; open steps of them, and of the owner's
+    CANCELLED runs, are closed with their run's status."""
     now = _stamp(utcnow())
-    ids = [
-        row[0]
-        for row in connection.execute(
-            "SELECT run_id FROM runs WHERE status IN ('PENDING', 'RUNNING')"
+    mine = RUNS.c.owner == owner if owner is not None else true()
+    ids = list(
+        (
+            await connection.scalars(
+                select(RUNS.c.run_id).where(mine, RUNS.c.status.in_(_ACTIVE_VALUES))
+            )
+        ).all()
+    )
+    if ids:
+        await connection.execute(
+            update(RUNS)
+            .where(RUNS.c.run_id.in_(ids), RUNS.c.status.in_(_ACTIVE_VALUES))
+            .values(status="ERROR", error=reason, updated_at=now, finished_at=now)
         )
-    ]
-    for run_id in ids:
-        connection.execute(
-            "UPDATE runs SET status = 'ERROR', error = ?, updated_at = ?, finished_at = ? "
-            "WHERE run_id = ?",
-            (reason, now, now, run_id),
+    run_status = select(RUNS.c.status).where(RUNS.c.run_id == STEPS.c.run_id).scalar_subquery()
+    owned = select(RUNS.c.run_id).where(mine)
+    await connection.execute(
+        update(STEPS)
+        .where(
+            STEPS.c.status.in_(_ACTIVE_VALUES),
+            or_(STEPS.c.run_id.in_(ids), STEPS.c.run_id.in_(owned))
+            if owner is not None
+            else STEPS.c.run_id.in_(ids),
         )
-        connection.execute(
-            "UPDATE steps SET status = 'ERROR', finished_at = ? "
-            "WHERE run_id = ? AND status IN ('PENDING', 'RUNNING')",
-            (now, run_id),
+        .values(
+            status=case((run_status == "CANCELLED", "CANCELLED"), else_="ERROR"),
+            finished_at=now,
         )
-    return len(ids)
+        .execution_options(synchronize_session=False)
+    )
+    return ids
 
 
-def _select_status(connection: sqlite3.Connection, run_id: str) -> RunStatus | None:
-    row = connection.execute("SELECT status FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-    return RunStatus(row[0]) if row is not None else None
+async def _select_status(connection: AsyncConnection, run_id: str) -> RunStatus | None:
+    value = await connection.scalar(select(RUNS.c.status).where(RUNS.c.run_id == run_id))
+    return RunStatus(value) if value is not None else None
 
 
-def _select_run(connection: sqlite3.Connection, run_id: str) -> RunRecord | None:
-    row = connection.execute(
-        "SELECT run_id, workflow_id, session_id, user_id, input, status, content, error,"
-        " created_at, updated_at, finished_at FROM runs WHERE run_id = ?",
-        (run_id,),
-    ).fetchone()
+def _step(row: Row[Any]) -> StepRecord:
+    return StepRecord(
+        position=row.position,
+        name=row.name,
+        group=row.grp,
+        status=RunStatus(row.status),
+        progress=row.progress,
+        cleaned_up=bool(row.cleaned_up),
+        started_at=_moment(row.started_at),
+        finished_at=_moment(row.finished_at),
+    )
+
+
+async def _select_run(connection: AsyncConnection, run_id: str) -> RunRecord | None:
+    row = (await connection.execute(select(RUNS).where(RUNS.c.run_id == run_id))).first()
     if row is None:
         return None
-    steps = tuple(
-        StepRecord(
-            position=step[0],
-            name=step[1],
-            group=step[2],
-            status=RunStatus(step[3]),
-            progress=step[4],
-            cleaned_up=bool(step[5]),
-            started_at=_moment(step[6]),
-            finished_at=_moment(step[7]),
-        )
-        for step in connection.execute(
-            "SELECT position, name, grp, status, progress, cleaned_up, started_at, finished_at"
-            " FROM steps WHERE run_id = ? ORDER BY position",
-            (run_id,),
-        )
+    step_rows = await connection.execute(
+        select(STEPS).where(STEPS.c.run_id == run_id).order_by(STEPS.c.position)
     )
-    created = _moment(row[8])
-    updated = _moment(row[9])
+    created = _moment(row.created_at)
+    updated = _moment(row.updated_at)
     assert created is not None and updated is not None
     return RunRecord(
-        run_id=row[0],
-        workflow_id=row[1],
-        session_id=row[2],
-        user_id=row[3],
-        input=row[4],
-        status=RunStatus(row[5]),
-        content=row[6],
-        error=row[7],
+        run_id=row.run_id,
+        workflow_id=row.workflow_id,
+        session_id=row.session_id,
+        user_id=row.user_id,
+        input=row.input,
+        status=RunStatus(row.status),
+        content=row.content,
+        error=row.error,
         created_at=created,
         updated_at=updated,
-        finished_at=_moment(row[10]),
-        steps=steps,
+        finished_at=_moment(row.finished_at),
+        steps=tuple(_step(step) for step in step_rows),
+        owner=row.owner,
     )

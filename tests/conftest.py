@@ -11,6 +11,7 @@ from generator.launch import contract_command
 
 if TYPE_CHECKING:
     from tests.support.outcomes import ConformOutcomes
+    from tests.support.postgres import PostgresServer
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -45,3 +46,12 @@ def conform_outcomes(tmp_path_factory: pytest.TempPathFactory) -> ConformOutcome
     from tests.support.outcomes import ConformOutcomes, session_folder
 
     return ConformOutcomes(session_folder(tmp_path_factory.getbasetemp()))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL cluster (initdb + pg_ctl on 127.0.0.1), one per test worker."""
+    from tests.support.postgres import postgres_server
+
+    with postgres_server() as server:
+        yield server

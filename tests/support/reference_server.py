@@ -23,17 +23,22 @@ TEST_STEP_SECONDS = "30"
 
 
 class ReferenceServer:
-    """One `contract serve --db DB` process at a time; each start gets a fresh port."""
+    """One `contract serve --db DB` process at a time; each start gets a fresh port.
+
+    `db` is a SQLite path or a postgresql:// URL; `workers` > 1 adds `--workers N`.
+    """
 
     def __init__(
         self,
-        db: Path,
+        db: Path | str,
         log: Path,
         *,
         token: str | None = "reference-test-token",
         env: Mapping[str, str] | None = None,
+        workers: int = 1,
     ) -> None:
         self.db = db
+        self.workers = workers
         self.log = log
         self.token = token
         self.env = {STEP_SECONDS_VARIABLE: TEST_STEP_SECONDS, **(env or {})}
@@ -45,6 +50,8 @@ class ReferenceServer:
         command += ["--port", str(port), "--db", str(self.db)]
         if self.token is not None:
             command += ["--token", self.token]
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
         return command
 
     def start(self) -> str:
