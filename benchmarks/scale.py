@@ -204,9 +204,15 @@ def measure_throughput(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument(
+        "--runs", type=int, default=200, help="runs started and cancelled per row (default 200)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=20, help="client loops sending them (default 20)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=60, help="cross-instance cancels timed (default 60)"
+    )
     args = parser.parse_args()
     results: list[Throughput] = []
     with ExitStack() as stack:
