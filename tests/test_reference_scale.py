@@ -7,6 +7,7 @@ Two `contract serve` processes on 127.0.0.1 stand for two hosts sharing one real
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -145,6 +146,34 @@ def test_runs_started_on_one_host_and_cancelled_on_the_other_all_stop(
     for server in (a, b):
         assert "Traceback" not in server.log_text()
         assert "has not stopped it" not in server.log_text()  # A stopped each one itself
+
+
+def test_a_stream_open_on_one_host_ends_with_workflow_cancelled_when_the_other_cancels(
+    two_hosts: tuple[ReferenceServer, ReferenceServer],
+) -> None:
+    a, b = two_hosts
+    with a.client() as streaming, b.client() as other:
+        with streaming.stream(
+            "POST", f"/workflows/{WORKFLOW}/runs", data={"message": "m"}
+        ) as reply:
+            assert reply.status_code == 200
+            assert reply.headers["content-type"].startswith("text/event-stream")
+            names: list[str] = []
+            run_id = ""
+            lines = reply.iter_lines()
+            for line in lines:
+                if line.startswith("event: "):
+                    names.append(line.removeprefix("event: "))
+                elif line.startswith("data: ") and not run_id:
+                    run_id = json.loads(line.removeprefix("data: "))["run_id"]
+                if names.count("StepStarted") == len(RESEARCH):
+                    break  # every parallel step is working, on A
+            cancel = other.post(f"/workflows/{WORKFLOW}/runs/{run_id}/cancel")
+            assert cancel.status_code == 200, cancel.text
+            assert_stopped_by_cancel(cancel.json())
+            names += [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+    assert names[-1] == "WorkflowCancelled", names  # A ended the stream it held
+    assert "StepCompleted" not in names and "WorkflowCompleted" not in names
 
 
 def test_runs_of_a_killed_host_read_error_on_the_other_within_the_lease(
