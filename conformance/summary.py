@@ -46,7 +46,7 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     if result.streams:
         yield Text("")
         yield Text("Streams: read under the stream limits; ends-stream links followed")
-        yield _streams(result)
+        yield from _streams(result)
     if result.findings:
         yield Text("")
         yield Text(f"Findings ({len(result.findings)})", style="bold")
@@ -134,14 +134,17 @@ def folded_matrix(result: RunResult, width: int) -> Iterator[RenderableType]:
     yield _indented(table)
 
 
-def _streams(result: RunResult) -> RenderableType:
-    table = Table(box=None, pad_edge=False, padding=(0, 1), show_edge=False)
-    for name in ("operation", "status", "media type", "read"):
-        table.add_column(name, overflow="fold")
-    table.add_column("outcome", overflow="fold", ratio=1)
-    for cells in stream_rows(result):
-        table.add_row(*(printable(cell) for cell in cells))
-    return _indented(table)
+def _streams(result: RunResult) -> Iterator[RenderableType]:
+    """A line per stream (operation, status, media type), then each read of it, indented."""
+    reads: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+    for operation, status, media_type, kind, outcome in stream_rows(result):
+        reads.setdefault((operation, status, media_type), []).append((kind, outcome))
+    for (operation, status, media_type), done in reads.items():
+        yield _indented(Text(printable(f"{operation} {status} {media_type}")))
+        for kind, outcome in done:
+            # A link's outcome starts with the link's name: `link NAME: passed, ...`.
+            line = f"link {outcome}" if kind.startswith("link ") else f"{kind}: {outcome}"
+            yield Padding(Text(printable(line)), (0, 0, 0, 2 * len(INDENT)))
 
 
 def _findings(result: RunResult) -> RenderableType:

@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from conformance.results import StreamRow
 from conformance.summary import render_summary
 from generator.terminal.console import interactive, wants_colour, width_of
 from generator.terminal.text import printable, say, shell_lines
@@ -58,6 +59,24 @@ def test_agno_shaped_summary_fits_the_width(width: int) -> None:
     # Every finding names its code; the untested list is cut, the reports keep it whole.
     assert summary.count("CT1") >= 15
     assert "and 38 more (the reports list them all)" in " ".join(summary.split())
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_a_stream_s_operation_keeps_its_line_in_the_streams_list(width: int) -> None:
+    result = agno_shaped_result()
+    operation = "POST /workflows/{workflow_id}/runs"
+    outcome = "CancelStreamingRun: passed, ended 27 ms after the call with WorkflowCancelled"
+    result.streams = [
+        StreamRow(operation, "200", "text/event-stream", "read", "8 items, ended"),
+        StreamRow(operation, "200", "text/event-stream", "link CancelStreamingRun", outcome),
+    ]
+    summary = render_summary(result, width=width)
+    table = summary.split("Streams: ")[1].split("\n\n")[0].splitlines()
+    assert max(len(line) for line in table) <= width
+    heads = [line for line in table if operation in line]
+    assert heads == [f"  {operation} 200 text/event-stream"], table  # one line, never folded
+    assert table[2] == "    read: 8 items, ended"
+    assert " ".join(table[3:]).split() == f"link {outcome}".split()
 
 
 def test_summary_colour_only_when_asked() -> None:
