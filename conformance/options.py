@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.spec.errors import UsageError
+from generator.spec.errors import Diagnostic, InvalidSpec, UsageError
 from generator.spec.loader import LoadedSpec, load_spec
 from generator.spec.openapi import iter_operations, resolved
+from generator.spec.operation_ids import FLAG, rename_duplicates, with_hint
 from generator.spec.validate import validate
 
 from .bounded_http import DEFAULT_MAX_RESPONSE_BYTES, Limits
@@ -76,6 +77,9 @@ class Options:
     stream_timeout: float = DEFAULT_STREAM_TIMEOUT
     stream_max_events: int = DEFAULT_STREAM_MAX_EVENTS
     # --- end of stream limits -------------------------------------------------------------------
+    # What reading the spec warned of (a duplicate operationId renamed): printed and reported.
+    warnings: tuple[Diagnostic, ...] = ()
+    rename_duplicate_operation_ids: bool = False
 
     @property
     def limits(self) -> Limits:
@@ -105,6 +109,7 @@ class Options:
         shard: str | None = None,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
         stream_max_events: int = DEFAULT_STREAM_MAX_EVENTS,
+        rename_duplicate_operation_ids: bool = False,
     ) -> Options:
         """Raise UsageError for a bad value and ContractError for an unusable spec.
 
@@ -132,7 +137,13 @@ class Options:
         known = read_baseline(baseline) if baseline is not None else None
         chosen_seed = seed if seed is not None else secrets.randbits(32)
         loaded = load_spec(spec)
-        validate(loaded)
+        warnings: tuple[Diagnostic, ...] = ()
+        if rename_duplicate_operation_ids:
+            loaded, warnings = rename_duplicates(loaded)
+        try:
+            validate(loaded)
+        except InvalidSpec as exc:
+            raise InvalidSpec(exc.message, with_hint(exc.diagnostics, loaded.document)) from None
         pins = parse_params(params, loaded.document)
         defaults = default_pins(pins, default_params, loaded.document)
         pins += defaults
@@ -157,6 +168,8 @@ class Options:
             shard=parse_shard(shard) if shard is not None else None,
             stream_timeout=float(stream_timeout),
             stream_max_events=stream_max_events,
+            warnings=warnings,
+            rename_duplicate_operation_ids=rename_duplicate_operation_ids,
         )
 
     def command(self) -> str:
@@ -185,6 +198,8 @@ class Options:
             parts += ["--stream-timeout", f"{self.stream_timeout:g}"]
         if self.stream_max_events != DEFAULT_STREAM_MAX_EVENTS:
             parts += ["--stream-max-events", str(self.stream_max_events)]
+        if self.rename_duplicate_operation_ids:
+            parts.append(FLAG)
         line = " ".join(shlex.quote(p) for p in parts)
         if self.token and not self.embedded:
             line = f"CONTRACT_TOKEN=... {line}"

@@ -66,6 +66,8 @@ def run_conformance(options: Options) -> int:
     Shows progress, prints the summary and writes the reports. ContractError (Schemathesis cannot
     use the document) is left to the caller, as from `Options.build`.
     """
+    for warning in options.warnings:
+        say(str(warning), style="yellow")
     progress = Progress()
     try:
         result = check_server(options, progress=progress)
@@ -164,6 +166,7 @@ def conform(options: Options, progress: Progress) -> RunResult:
         pins=tuple(pin.argument() for pin in pins),
         shard=f"{options.shard[0]}/{options.shard[1]}" if options.shard else None,
     )
+    result.notes += [str(warning) for warning in options.warnings]
     collector = Collector(result, Redactor(token), document, headers, progress)
     collector.prepare(schemas[0])
     started = time.monotonic()

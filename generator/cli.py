@@ -206,6 +206,7 @@ def _conform(args: argparse.Namespace) -> int:
                     shard=args.shard,
                     stream_timeout=args.stream_timeout,
                     stream_max_events=args.stream_max_events,
+                    rename_duplicate_operation_ids=_rename_asked(args),
                     **embedded,
                 )
             )
@@ -298,10 +299,7 @@ def _generation_options(args: argparse.Namespace) -> Options:
     """generate's and check's options: a flag given wins over [tool.contract]."""
     from generator.codegen.pipeline import Options
 
-    rename = args.rename_duplicate_operation_ids
-    if rename is None:
-        rename = load_config().rename_duplicate_operation_ids
-    return Options(rename_duplicate_operation_ids=rename)
+    return Options(rename_duplicate_operation_ids=_rename_asked(args))
 
 
 def _out_and_package(args: argparse.Namespace) -> tuple[Path, str]:
@@ -493,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="items of one stream the runner reads before it calls the stream endless",
     )
+    _add_rename_argument(conform)
     conform.set_defaults(handler=_conform)
 
     explain = commands.add_parser(
@@ -625,6 +624,10 @@ def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", help="output package folder")
     parser.add_argument("--package", metavar="NAME", help="import name of the package")
     _add_remote_refs_argument(parser)
+    _add_rename_argument(parser)
+
+
+def _add_rename_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rename-duplicate-operation-ids",
         action=argparse.BooleanOptionalAction,
@@ -633,6 +636,13 @@ def _add_generation_arguments(parser: argparse.ArgumentParser) -> None:
         "each, instead of refusing the spec (default: [tool.contract] "
         "rename_duplicate_operation_ids, else refuse)",
     )
+
+
+def _rename_asked(args: argparse.Namespace) -> bool:
+    """The flag when given, else [tool.contract]'s key."""
+    if args.rename_duplicate_operation_ids is not None:
+        return bool(args.rename_duplicate_operation_ids)
+    return load_config().rename_duplicate_operation_ids
 
 
 def _add_format_argument(parser: argparse.ArgumentParser) -> None:

@@ -15,6 +15,8 @@ import pytest
 from generator.spec.loader import load_spec
 from generator.spec.operation_ids import find_duplicates, rename_duplicates
 from tests.conftest import SHARED, run_contract
+from tests.support.conform import run_conform
+from tests.support.mock_proxy import mock_server
 
 AGNO = SHARED / "contracts" / "agno-agentos-3.1.10.json"
 FLAG = "--rename-duplicate-operation-ids"
@@ -150,3 +152,41 @@ def test_renaming_follows_document_order_and_skips_names_taken(tmp_path: Path) -
     assert all(w.level == "warning" and "kept at" in w.hint for w in warnings)
     assert spec.document["paths"]["/a"]["post"]["operationId"] == "read"  # the input is untouched
     assert find_duplicates(renamed.document) == ()
+
+
+DUPLICATED = """\
+openapi: 3.1.0
+info: {title: Twice, version: '1'}
+paths:
+  /config:
+    get:
+      operationId: get_config
+      responses:
+        '200':
+          description: the config
+          content: {application/json: {schema: {type: object}}}
+  /components/{id}/config:
+    get:
+      operationId: get_config
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        '200':
+          description: a component's config
+          content: {application/json: {schema: {type: object}}}
+"""
+
+
+def test_conform_refuses_a_duplicate_and_checks_the_server_with_the_option(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "twice.yaml"
+    spec.write_text(DUPLICATED, encoding="utf-8")
+    with mock_server(spec, token=None) as url:
+        refused = run_conform(spec, "--url", url)
+        checked = run_conform(spec, "--url", url, FLAG, "--max-examples", "5", "--seed", "1")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "operationId 'get_config' is used twice" in refused.stderr and HINT in refused.stderr
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "renamed to 'get_config_2'" in checked.stderr  # the warning, on stderr
+    assert "CONFORMANT: 0 findings" in checked.stdout
+    assert f"{FLAG}" in checked.stdout.split("reproduce:")[1]  # the repeat line renames too
