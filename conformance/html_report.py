@@ -18,6 +18,7 @@ from generator.terminal.text import printable
 from .explain import explanations
 from .report import describe_phases, statuses
 from .results import Finding, OperationCoverage, RunResult
+from .unavailable import describe_unavailable
 
 LEVELS = 5  # heat-map shades of a seen status; 0 is "declared, never seen"
 
@@ -88,6 +89,7 @@ def render_html(result: RunResult) -> str:
             groups=_groups(result),
             phases=describe_phases(result),
             untested=result.untested(),
+            unavailable=describe_unavailable(result.unavailable) if result.unavailable else "",
             titles={code: e.title for code, e in known.items()},
             check_titles={e.check: e.title for e in known.values()},
             levels=LEVELS,

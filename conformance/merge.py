@@ -69,6 +69,7 @@ def result_from_json(data: Mapping[str, Any]) -> RunResult:
         pins=tuple(str(p) for p in data["pinned"]),
         blocked=data["not_tested"],
         shard=data.get("shard"),
+        unavailable={str(k): int(v) for k, v in data.get("unavailable_operations", {}).items()},
     )
     for row in data["coverage"]:
         coverage = OperationCoverage(
@@ -128,6 +129,8 @@ def merge(results: Sequence[RunResult]) -> RunResult:
                 merged.findings.append(finding)
             else:
                 known.occurrences += finding.occurrences
+        for label, count in result.unavailable.items():
+            merged.unavailable[label] = merged.unavailable.get(label, 0) + count
         if result.blocked and merged.blocked is None:
             merged.blocked = f"shard {result.shard or '?'}: {result.blocked}"
     merged.errors = _union(e for r in results for e in r.errors)

@@ -17,6 +17,7 @@ from generator.terminal.text import printable
 
 from .gates import stable_key
 from .results import UNTESTED_REASON, Finding, RunResult
+from .unavailable import describe_unavailable
 
 
 def describe_phases(result: RunResult) -> str:
@@ -111,6 +112,8 @@ def render_markdown(result: RunResult) -> str:
         lines += [f"**Not tested:** {result.blocked}.", ""]
     elif result.untested():
         lines += [f"**Untested:** {describe_untested(result.untested())}.", ""]
+    if result.unavailable:
+        lines += [f"**Unavailable:** {describe_unavailable(result.unavailable)}.", ""]
     lines += [
         "| | |",
         "| --- | --- |",
@@ -192,6 +195,7 @@ def render_json(result: RunResult) -> str:
         "exit_code": result.exit_code,
         "not_tested": result.blocked,
         "untested_operations": result.untested(),
+        "unavailable_operations": dict(sorted(result.unavailable.items())),
         "score": result.score().as_json(),
         "new_findings": len(result.new_findings),
         "gate_failures": result.gate_failures,

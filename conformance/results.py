@@ -327,6 +327,8 @@ class RunResult:
     shard: str | None = None  # `K/N` when the run checked one shard of the operations
     # CI gates the run did not pass (`--fail-under`): exit 1.
     gate_failures: list[str] = field(default_factory=list)
+    # Operation -> 503 answers set aside: what the server cannot serve is not a finding.
+    unavailable: dict[str, int] = field(default_factory=dict)
 
     @property
     def new_findings(self) -> list[Finding]:

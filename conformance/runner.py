@@ -58,6 +58,7 @@ from .schemathesis_api import (
 from .stream_reader import StreamLimits
 from .streams_spec import StreamResponse, stream_responses
 from .summary import render_summary
+from .unavailable import set_aside_unavailable
 
 
 def run_conformance(options: Options) -> int:
@@ -196,8 +197,11 @@ def conform(options: Options, progress: Progress) -> RunResult:
     missing = sorted(set(result.coverage) - set(collector.candidates))
     for label in missing:
         result.notes.append(f"{label}: no accepted request to base auth and method probes on")
-    result.blocked = wrong_base_url(result) or (
-        None if options.allow_unauthenticated else credentials_refused(result)
+    set_aside_unavailable(result)
+    result.blocked = (
+        wrong_base_url(result)
+        or nothing_available(result)
+        or (None if options.allow_unauthenticated else credentials_refused(result))
     )
     result.duration = time.monotonic() - started
     return result
@@ -254,6 +258,17 @@ def wrong_base_url(result: RunResult) -> str | None:
         return (
             f"every request to every operation was answered 404: the base URL is probably "
             f"wrong (a missing or extra path prefix?): --url {result.base_url}"
+        )
+    return None
+
+
+def nothing_available(result: RunResult) -> str | None:
+    """Every request to every operation answered 503: nothing could be checked."""
+    rows = [row for row in result.coverage.values() if row.requests]
+    if rows and all(set(row.statuses) <= {401, 503} for row in rows) and result.unavailable:
+        return (
+            "every operation answered 503 Service Unavailable (or 401 without credentials): "
+            "the server is not serving yet; nothing was tested"
         )
     return None
 

@@ -18,6 +18,7 @@ from generator.terminal.text import printable, render, shell_lines
 
 from .report import coverage_rows, describe_phases, describe_untested, statuses, stream_rows
 from .results import RunResult
+from .unavailable import describe_unavailable
 
 INDENT = "  "
 UNTESTED_SHOWN = 6  # operations named in the untested line; the reports name them all
@@ -67,6 +68,9 @@ def _summary(result: RunResult, width: int) -> Iterator[RenderableType]:
     if untested and not result.blocked:
         described = describe_untested(untested, UNTESTED_SHOWN)
         yield Text(printable(f"untested: {described}"), style="yellow")
+    if result.unavailable:
+        described = describe_unavailable(result.unavailable, UNTESTED_SHOWN)
+        yield Text(printable(f"unavailable: {described}"), style="yellow")
     if result.blocked:
         yield Text(printable(f"not tested: {result.blocked}"), style="red")
     yield Text("")

@@ -136,3 +136,27 @@ def test_a_body_that_is_not_utf8_is_said_so_with_the_request_and_the_fix(
         assert finding["curl"].startswith("curl -sS -i -X ")
     flat = " ".join(outcome.stdout.split())
     assert "the body is not valid UTF-8" in flat and "Runtime Error" not in flat
+
+
+def test_what_a_deployment_does_not_serve_is_unavailable_not_a_finding(
+    conform_outcomes: ConformOutcomes,
+) -> None:
+    outcome = conform_outcomes.get("unavailable")
+    report = outcome.report()
+    assert report["findings"] == [], report["findings"]
+    assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    unavailable = report["unavailable_operations"]
+    assert set(unavailable) == {
+        "POST /workflows/{workflow_id}/runs",
+        "POST /workflows/{workflow_id}/runs/{run_id}/cancel",
+    }
+    assert all(count > 0 for count in unavailable.values())
+    assert "unavailable: 2 operations answered 503 Service Unavailable" in outcome.stdout
+    assert "GET /workflows" not in unavailable  # served, and checked as usual
+
+
+def test_a_server_answering_only_503_tested_nothing(conform_outcomes: ConformOutcomes) -> None:
+    outcome = conform_outcomes.get("all_unavailable")
+    assert outcome.returncode == 2, outcome.stdout + outcome.stderr
+    assert outcome.report()["verdict"] == "NOT TESTED"
+    assert "every operation answered 503 Service Unavailable" in outcome.stdout
