@@ -24,6 +24,7 @@ from generator.spec.openapi import HTTP_METHODS
 
 from .credentials import security_of
 from .failures import (
+    AllowHeaderIncomplete,
     AuthNotEnforced,
     AuthRejectedWrongly,
     InvalidRequestAccepted,
@@ -202,12 +203,33 @@ def auth_required(ctx: CheckContext, response: Response, case: Case[Any]) -> boo
 
 @register_check
 def undeclared_method(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
-    """A method the path does not declare is never answered with 2xx."""
+    """A method the path does not declare is never answered with 2xx; a 405 names the declared.
+
+    RFC 9110 (15.5.6): a 405 carries `Allow` with the methods the resource supports. Each method
+    the contract declares must be in it; methods beyond them are the server's own (a 2xx to one
+    is the finding above). Starlette answers the 405 of a path served by several routes with the
+    methods of the first route only, so a FastAPI app can fail this without a line of its own.
+    """
     method = sent_method(response)
     if method == case.operation.method.upper() or method in IMPLICIT_METHODS:
         return None
     declared = declared_methods(case.operation.schema.raw_schema, case.operation.path)
-    if method in declared or not 200 <= response.status_code < 300:
+    if method in declared:
+        return None
+    if response.status_code == 405:
+        allow = header(response, "allow")
+        listed = {part.strip().upper() for part in (allow or "").split(",") if part.strip()}
+        missing = sorted(declared - listed)
+        if missing:
+            raise AllowHeaderIncomplete(
+                operation=case.operation.label,
+                message=f"{method} {case.operation.path}: received 405 with "
+                f"{'Allow: ' + allow if allow is not None else 'no Allow header'}\n"
+                f"Declared methods: {', '.join(sorted(declared))} (missing: {', '.join(missing)})",
+                key="allow" if allow is not None else "no-allow",
+            )
+        return None
+    if not 200 <= response.status_code < 300:
         return None
     raise UndeclaredMethodAccepted(
         operation=case.operation.label,

@@ -13,6 +13,7 @@ from typing import ClassVar
 from .schemathesis_api import KeyedFailure, Severity
 
 __all__ = [
+    "AllowHeaderIncomplete",
     "AuthNotEnforced",
     "AuthRejectedWrongly",
     "ContractViolation",
@@ -107,6 +108,13 @@ class UndeclaredMethodAccepted(ContractViolation):
     code = "CT107"
     kind_title = "Undeclared method answered with 2xx"
     check = "undeclared_method"
+
+
+class AllowHeaderIncomplete(ContractViolation):
+    code = "CT117"
+    kind_title = "405 without the declared methods in Allow"
+    check = "undeclared_method"
+    default_severity = Severity.MEDIUM
 
 
 class ServerError(ContractViolation):

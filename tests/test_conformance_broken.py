@@ -30,6 +30,7 @@ CATCH_TABLE = [
     ("content_type", "declared_content_type", {"declared_content_type"}, ()),
     ("auth_bypass", "auth_required", {"auth_required"}, ()),
     ("undeclared_method", "undeclared_method", {"undeclared_method"}, ()),
+    ("allow_incomplete", "undeclared_method", {"undeclared_method"}, ()),
     ("server_error", "no_server_error", {"no_server_error"}, ()),
     ("accepts_invalid", "invalid_request_rejected", {"invalid_request_rejected"}, ()),
     ("slow", "request_timeout", {"request_timeout"}, ("--request-timeout", "1")),
@@ -160,3 +161,15 @@ def test_a_server_answering_only_503_tested_nothing(conform_outcomes: ConformOut
     assert outcome.returncode == 2, outcome.stdout + outcome.stderr
     assert outcome.report()["verdict"] == "NOT TESTED"
     assert "every operation answered 503 Service Unavailable" in outcome.stdout
+
+
+def test_a_405_that_leaves_a_declared_method_out_of_allow_is_ct117(
+    conform_outcomes: ConformOutcomes,
+) -> None:
+    findings = conform_outcomes.get("allow_incomplete").report()["findings"]
+    assert {f["code"] for f in findings} == {"CT117"}
+    operations = {f["operation"] for f in findings}
+    assert "GET /workflows" not in operations  # Allow: GET is right there
+    assert "POST /workflows/{workflow_id}/runs/{run_id}/cancel" in operations
+    cancel = next(f for f in findings if f["operation"].endswith("/cancel"))
+    assert "with Allow: GET" in cancel["message"] and "missing: POST" in cancel["message"]
