@@ -101,10 +101,13 @@ bench-oasdiff: $(STAMP)
 
 # Agno's own AgentOS against our contracts (examples/agno/): builds examples/agno/.venv on first
 # use, serves it on 127.0.0.1 with and without OS_SECURITY_KEY, writes reports/agno/ and
-# docs/third-party/agno.md. Not part of `make test` (tests/test_agno_conformance.py is).
+# docs/third-party/agno.md; then against Agno's own 131-operation document, beside plain
+# `st run --checks all` (reports/agno/own.json, docs/third-party/agno-own-document.md).
+# Not part of `make test` (tests/test_agno_conformance.py is).
 conform-agno: $(STAMP)
 	$(BIN)/python examples/agno/conform_agno.py --reports reports/agno
 	$(BIN)/python examples/agno/make_doc.py reports/agno --out docs/third-party/agno.md --strict
+	$(BIN)/python examples/agno/own_document.py --reports reports/agno
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
