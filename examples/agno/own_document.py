@@ -53,19 +53,20 @@ DOCUMENT = REPO.parent / "shared" / "contracts" / "agno-agentos-3.1.10.json"
 DEFAULT_SEED = 20261124
 DEFAULT_MAX_EXAMPLES = 50  # contract conform's default: the document "at default settings"
 TIMEOUT = 1800.0
-# Schemathesis' failure codes and the check of ours that judges the same thing (None: no check of
+# Schemathesis' failure codes and the code of ours that judges the same thing (None: no check of
 # ours does; the doc triages those findings by hand).
 ST_FAMILIES: dict[str, str | None] = {
-    "ST101": "no_server_error",
-    "ST103": "declared_status",
-    "ST201": "invalid_request_rejected",
-    "ST202": None,  # a schema-valid request rejected
-    "ST204": "undeclared_method",
-    "ST205": None,  # the Allow header of a 405
-    "ST102": "declared_schema",
-    "ST104": "declared_content_type",
-    "ST301": "auth_required",
+    "ST101": "CT108",  # server error
+    "ST102": "CT103",  # response schema
+    "ST103": "CT101",  # undocumented status
+    "ST104": "CT104",  # content type
+    "ST201": "CT109",  # schema-violating request accepted
+    "ST202": None,  # schema-valid request rejected
+    "ST204": "CT107",  # undeclared method answered
+    "ST205": "CT117",  # the Allow header of a 405
 }
+# Families judged per path (the method probes), not per operation: compared by path.
+PER_PATH = frozenset({"ST204", "ST205", "CT107", "CT117"})
 ST_CONFIG = """\
 headers = { Authorization = "Bearer ${AGNO_KEY}" }
 
@@ -111,7 +112,8 @@ def run_ours(url: str, key: str, report: Path, seed: int, max_examples: int) -> 
     data = json.loads((report / "report.json").read_text(encoding="utf-8"))
     families: dict[str, set[str]] = {}
     for finding in data["findings"]:
-        families.setdefault(finding["check"], set()).add(finding["operation"])
+        code = finding["code"]
+        families.setdefault(code, set()).add(where(code, finding["operation"]))
     return {
         "seconds": round(seconds, 1),
         "exit_code": done.returncode,
@@ -164,7 +166,10 @@ def run_st(
     (folder / "summary.txt").write_text(done.stdout, encoding="utf-8")
     data = json.loads(reports[-1].read_text(encoding="utf-8"))
     families = {
-        failure["code"]: {"title": failure["title"], "operations": sorted(failure["operations"])}
+        failure["code"]: {
+            "title": failure["title"],
+            "operations": sorted({where(failure["code"], op) for op in failure["operations"]}),
+        }
         for failure in data["failures"]
     }
     return {
@@ -176,8 +181,13 @@ def run_st(
     }
 
 
+def where(code: str, operation: str) -> str:
+    """The operation, or only its path for the families the method probes judge per path."""
+    return operation.partition(" ")[2] if code in PER_PATH else operation
+
+
 def compare(ours: dict[str, Any], st: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per Schemathesis family: the operations both caught, only st, only ours."""
+    """Per Schemathesis family: the operations (or paths) both caught, only st, only ours."""
     rows = []
     for code, family in st["families"].items():
         check = ST_FAMILIES.get(code)
@@ -194,13 +204,13 @@ def compare(ours: dict[str, Any], st: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     covered = {ST_FAMILIES.get(code) for code in st["families"]}
-    for check, operations in ours["families"].items():
-        if check not in covered:
+    for code, operations in ours["families"].items():
+        if code not in covered:
             rows.append(
                 {
                     "st": None,
                     "title": None,
-                    "ours": check,
+                    "ours": code,
                     "both": [],
                     "only_st": [],
                     "only_ours": operations,
