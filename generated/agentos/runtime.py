@@ -574,12 +574,18 @@ class _SsePlan:
     names: tuple[str, ...] | None
     dump: Callable[..., bytes]
     validate: Callable[[bytes], Any] | None  # None: the data is text
+    # `event: NAME\ndata: ` per allowed name, checked single-line once, here.
+    prefixes: dict[str | None, bytes]
 
     @classmethod
     def of(cls, item_class: type[SseItem]) -> _SsePlan:
         adapter = item_class.data_adapter()
         validate = adapter.validator.validate_json if item_class.data_is_json else None
-        return cls(item_class.event_names, adapter.serializer.to_json, validate)
+        prefixes: dict[str | None, bytes] = {None: b"data: "}
+        for name in item_class.event_names or ():
+            _single_line(name)
+            prefixes[name] = b"event: " + name.encode("utf-8") + b"\ndata: "
+        return cls(item_class.event_names, adapter.serializer.to_json, validate, prefixes)
 
 
 # (response class, item class) -> its plan; the keys are generated classes, so it stays small.
@@ -632,23 +638,29 @@ class StreamResponse(ContractResponse):
         event: str | None = item.event
         if plan.names is not None and event not in plan.names:
             raise InvalidItem(f"event {event!r} is not one of {', '.join(plan.names)}")
-        _single_line(event)
-        _single_line(item.id)
+        prefix = plan.prefixes.get(event)
+        if prefix is None:  # a name the contract leaves open: checked here, every time
+            _single_line(event)
+        item_id, retry = item.id, item.retry
+        if item_id is not None:
+            _single_line(item_id)
         data: Any = item.data
         if plan.validate is None:
             if not isinstance(data, str):
                 raise InvalidItem(f"the data of {type(item).__name__} must be text")
-            return format_sse_event(data_str=data, event=event, id=item.id, retry=item.retry)
+            return format_sse_event(data_str=data, event=event, id=item_id, retry=retry)
         raw: bytes = plan.dump(data, by_alias=True, exclude_unset=True)
         plan.validate(raw)  # what is sent, not just what was built, matches
         # Compact JSON holds no line break: one `data:` line, framed without re-splitting it.
-        frame: bytes = b"data: " + raw + b"\n"
-        if event is not None:
-            frame = b"event: " + event.encode("utf-8") + b"\n" + frame
-        if item.id is not None:
-            frame += b"id: " + item.id.encode("utf-8") + b"\n"
-        if item.retry is not None:
-            frame += b"retry: %d\n" % item.retry
+        if prefix is None:
+            prefix = b"event: " + str(event).encode("utf-8") + b"\ndata: "
+        if item_id is None and retry is None:
+            return prefix + raw + b"\n\n"
+        frame = prefix + raw + b"\n"
+        if item_id is not None:
+            frame += b"id: " + item_id.encode("utf-8") + b"\n"
+        if retry is not None:
+            frame += b"retry: %d\n" % retry
         return frame + b"\n"
 
     def render(self) -> Response:
@@ -661,8 +673,9 @@ class StreamResponse(ContractResponse):
             raise UndeclaredResponse(f"content type {media_type!r} is not declared")
         items: AsyncIterator[Any] = getattr(self, "items")  # noqa: B009 - declared by the subclass
         keepalive = self.keepalive_seconds if self.framing == "sse" else None
+        encode = self._sse if self.framing == "sse" else self.encode  # one call less per event
         return ItemStream(
-            items, self.encode, status, self.headers, media_type, keepalive, type(self).__name__
+            items, encode, status, self.headers, media_type, keepalive, type(self).__name__
         )
 
 
