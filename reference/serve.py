@@ -90,8 +90,12 @@ def listen(host: str, port: int) -> socket.socket:
     Bound here rather than by uvicorn so that a taken port is one line and exit 2, not a log.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP and TCP_NODELAY: asyncio turns Nagle off only for accepted sockets whose
+    # protocol reads IPPROTO_TCP (0 here otherwise), and with Nagle on a response written as
+    # headers, then body waits 40 ms for the client's delayed ACK on every keep-alive request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
     try:
         sock.bind((host, port))
     except (OSError, OverflowError) as exc:

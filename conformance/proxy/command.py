@@ -9,7 +9,6 @@ from __future__ import annotations
 import multiprocessing
 import shlex
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 import uvicorn
 
+from generator.listen import listen
 from generator.spec.errors import EXIT_UNUSABLE, ContractError, UsageError
 from generator.spec.loader import load_spec
 from generator.spec.validate import validate
@@ -192,20 +192,6 @@ def checked_upstream(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--upstream {url!r}: give an http(s) URL, e.g. http://127.0.0.1:8000")
     return url.rstrip("/")
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port, or UsageError naming why not (a taken port: exit 2)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except (OSError, OverflowError) as exc:
-        sock.close()
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
-    return sock
 
 
 def _command(

@@ -1,6 +1,7 @@
 """The proxy itself: an ASGI app that forwards each request and streams each response back.
 
-The upstream is reached with httpcore, the transport under httpx, streaming both ways.
+The upstream is reached with httpcore, the transport under httpx, streaming both ways, over a
+free list of its connections (`upstream.py`).
 
 Nothing is changed on the way but the connection's own headers (hop-by-hop ones, and `Host`,
 which names the upstream). Bodies are streamed in both directions chunk by chunk; the first
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import httpcore
 
 from .exchange import HOP_BY_HOP, Body, Exchange, printable
+from .upstream import Upstream
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -60,7 +62,7 @@ class ProxyApp:
         self.on_exchange = on_exchange
         self.strict = strict
         self.timeout = timeout
-        self.pool: httpcore.AsyncConnectionPool | None = None
+        self.connections = Upstream(self.upstream)
         self.timeouts = {"connect": 10.0, "read": timeout, "write": timeout, "pool": timeout}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,19 +77,9 @@ class ProxyApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                if self.pool is not None:
-                    await self.pool.aclose()
+                await self.connections.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    def _pool(self) -> httpcore.AsyncConnectionPool:
-        # httpx's own transport, used directly: the proxy needs no URL, cookie or auth model,
-        # and skipping them halves the cost per request. No proxies from the environment.
-        if self.pool is None:
-            self.pool = httpcore.AsyncConnectionPool(
-                max_connections=256, max_keepalive_connections=64
-            )
-        return self.pool
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
@@ -122,9 +114,11 @@ class ProxyApp:
             content=content if content is not None else b"",
             extensions={"timeout": self.timeouts},
         )
+        connection = await self.connections.take()
         try:
-            upstream = await self._pool().handle_async_request(request)
+            upstream = await connection.handle_async_request(request)
         except UPSTREAM_ERRORS as exc:
+            await connection.aclose()
             exchange.error = f"the upstream did not answer: {type(exc).__name__}"
             exchange.elapsed = time.monotonic() - began
             self.on_exchange(exchange)
@@ -157,6 +151,7 @@ class ProxyApp:
             exchange.status = None
         finally:
             await upstream.aclose()
+            await self.connections.give_back(connection)
             exchange.elapsed = time.monotonic() - began
         self.on_exchange(exchange)
 

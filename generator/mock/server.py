@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import importlib
 import itertools
-import socket
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,7 +23,8 @@ import uvicorn
 
 from generator.codegen.output import write_package
 from generator.codegen.pipeline import Options, generate_package
-from generator.spec.errors import Diagnostic, UsageError
+from generator.listen import listen
+from generator.spec.errors import Diagnostic
 from generator.spec.loader import load_spec
 
 from .plan import Planner
@@ -118,20 +118,6 @@ def _verifier(kind: str, token: str | None) -> Callable[[str], bool]:
         return any(compare_digest(c.encode(), token.encode()) for c in accepted)
 
     return verify
-
-
-def listen(host: str, port: int) -> socket.socket:
-    """A socket bound to host:port, or UsageError naming why not (a taken port: exit 2)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except (OSError, OverflowError) as exc:
-        sock.close()
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
-    return sock
 
 
 def serve_mock(
