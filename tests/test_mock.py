@@ -245,3 +245,38 @@ def test_conform_against_the_mock_finds_nothing(spec: Path, tmp_path: Path) -> N
     assert done.returncode == 0, done.stdout + done.stderr
     assert "CONFORMANT: 0 findings" in done.stdout
     assert "untested" not in done.stdout
+
+
+def sse_names(lines: Any) -> list[str]:
+    return [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+
+
+@pytest.mark.slow
+def test_a_stream_is_served_when_accepted_and_ends_on_its_link() -> None:
+    """Each event the item schema names, valid; WorkflowCancelled only after the cancel link."""
+    document = load(AGENTOS)
+    item_schema = document["paths"]["/workflows/{workflow_id}/runs"]["post"]["responses"]["200"][
+        "content"
+    ]["text/event-stream"]["itemSchema"]
+    branches = [branch["properties"]["event"]["const"] for branch in item_schema["oneOf"]]
+    start = "/workflows/demo/runs"
+    with mock_server(AGENTOS) as url, httpx.Client(base_url=url, headers=AUTH) as client:
+        whole = client.post(start, data={"message": "m"})
+        with client.stream(
+            "POST", start, data={"message": "m"}, headers={"Accept": "text/event-stream"}
+        ) as reply:
+            assert reply.headers["content-type"].startswith("text/event-stream")
+            by_itself = sse_names(reply.iter_lines())
+        with client.stream(
+            "POST", start, data={"message": "m"}, headers={"Accept": "text/event-stream"}
+        ) as reply:
+            cancelled: list[str] = []
+            for line in reply.iter_lines():
+                cancelled += sse_names([line])
+                if len(cancelled) == 2:
+                    assert client.post(f"{start}/some-run/cancel").status_code == 200
+    assert whole.headers["content-type"] == "application/json"  # the JSON alternative
+    assert "WorkflowCancelled" in branches
+    # One event per name the item schema allows, in its order, the link's terminal one kept back.
+    assert by_itself == [name for name in branches if name != "WorkflowCancelled"]
+    assert cancelled == [*by_itself[:2], "WorkflowCancelled"]

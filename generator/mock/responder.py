@@ -17,9 +17,12 @@ from generator.spec.streams import is_sequential
 
 from .plan import Body, DeclaredResponse, MediaBody, OperationPlan, Planner
 from .prefer import Preferences, parse_prefer
+from .streams import MockStreams, StreamKey
 
 NO_PREFERENCES = Preferences()
 PREFERENCES: ContextVar[Preferences] = ContextVar("mock_preferences", default=NO_PREFERENCES)
+# The media types the request's `Accept` names (parameters dropped, lower case).
+ACCEPTED: ContextVar[frozenset[str]] = ContextVar("mock_accepted", default=frozenset())
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
@@ -29,7 +32,7 @@ class NoDeclaredResponse(Exception):
 
 
 class PreferenceReader:
-    """ASGI middleware: the request's `Prefer` header, parsed, for the operation it reaches."""
+    """ASGI middleware: the request's `Prefer` and `Accept`, parsed, for the operation."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,21 +41,31 @@ class PreferenceReader:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
-        values = [v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"prefer"]
+        headers = scope.get("headers", ())
+        values = [v.decode("latin-1") for k, v in headers if k == b"prefer"]
+        accepted = frozenset(
+            part.split(";")[0].strip().lower()
+            for k, v in headers
+            if k == b"accept"
+            for part in v.decode("latin-1").split(",")
+        )
         token = PREFERENCES.set(parse_prefer(values))
+        accept_token = ACCEPTED.set(accepted)
         try:
             await self.app(scope, receive, send)
         finally:
+            ACCEPTED.reset(accept_token)
             PREFERENCES.reset(token)
 
 
 class Responder:
     """Chooses the response and body for one call of an operation."""
 
-    def __init__(self, planner: Planner, seed: int, dynamic: bool) -> None:
+    def __init__(self, planner: Planner, seed: int, dynamic: bool, streams: MockStreams) -> None:
         self.planner = planner
         self.seed = seed
         self.dynamic = dynamic
+        self.streams = streams
         self.calls = itertools.count(1)
 
     def answer(self, plan: OperationPlan | None, classes: tuple[Any, ...]) -> Any:
@@ -62,7 +75,7 @@ class Responder:
         applied: list[str] = []
         response, status = self._response(plan, preferences, applied)
         media, body = self._body(plan, response, preferences, applied)
-        response_class = class_for(classes, status)
+        response_class = class_for(classes, status, media.media_type if media else None)
         if response_class is None:
             raise NoDeclaredResponse(f"{plan.label}: no response class for {status}")
         values: dict[str, Any] = {"headers": {}}
@@ -75,7 +88,16 @@ class Responder:
             values["content_type"] = media.media_type
         if "body" in response_class.model_fields and body is not None:
             values["body"] = body
+        if media is not None and "items" in response_class.model_fields:
+            key = StreamKey(plan.method, plan.path, response.key, media.media_type)
+            values["items"] = self.streams.items(key, response_class, self._rng(plan, preferences))
+        self.streams.called(plan.method, plan.path)
         return response_class.model_construct(**values)
+
+    def _rng(self, plan: OperationPlan, preferences: Preferences) -> random.Random:
+        dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
+        call = next(self.calls) if dynamic else 0
+        return random.Random(f"{self.seed}:{plan.label}:{call}")  # noqa: S311 - mock data
 
     def _response(
         self, plan: OperationPlan, preferences: Preferences, applied: list[str]
@@ -108,11 +130,20 @@ class Responder:
                 if preferences.example in media.examples:
                     applied.append(f"example={preferences.example}")
                     return media, media.examples[preferences.example]
-        # A whole body where the response has one: the mock answers a stream's operation with its
-        # JSON alternative (streams of example events are not served yet, see the README).
-        media = next(
-            (m for m in response.media if not is_sequential(m.media_type)), response.media[0]
-        )
+        # A stream when the request accepts one (`Accept: text/event-stream`) or nothing else is
+        # declared; else a whole body: the JSON alternative of a stream's operation.
+        accepted = ACCEPTED.get()
+        streams = [
+            m
+            for m in response.media
+            if is_sequential(m.media_type)
+            and self.streams.has(StreamKey(plan.method, plan.path, response.key, m.media_type))
+        ]
+        wanted = [m for m in streams if m.media_type.split(";")[0].strip().lower() in accepted]
+        whole = [m for m in response.media if not is_sequential(m.media_type)]
+        if wanted or (streams and not whole):
+            return (wanted or streams)[0], None
+        media = (whole or response.media)[0]
         dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
         if dynamic:
             rng = random.Random(f"{self.seed}:{plan.label}:{next(self.calls)}")  # noqa: S311
@@ -122,8 +153,14 @@ class Responder:
         return media, media.generated
 
 
-def class_for(classes: tuple[Any, ...], status: int) -> Any:
-    """The generated response class for `status`: the exact one, else the narrowest range."""
+def class_for(classes: tuple[Any, ...], status: int, media_type: str | None = None) -> Any:
+    """The generated response class for `status`: the exact one, else the narrowest range.
+
+    A status with a stream and a whole body has a class for each: the one declaring `media_type`.
+    """
+    if media_type is not None:
+        declaring = [c for c in classes if media_type in c.media_types]
+        classes = tuple(declaring) or classes
     exact = [c for c in classes if tuple(c.status_range) == (status, status)]
     if exact:
         return exact[0]

@@ -29,6 +29,7 @@ from generator.spec.loader import load_spec
 
 from .plan import Planner
 from .responder import PreferenceReader, Responder, implementation
+from .streams import MockStreams
 
 PACKAGE_PREFIX = "contract_mock_"
 GRACEFUL_SHUTDOWN_SECONDS = 2
@@ -90,7 +91,9 @@ def _mocked(
     planner = Planner(document, seed, warn)
     plans = planner.plans()
     api_class = getattr(module, module.__all__[0])
-    impl = implementation(api_class, module.app.ROUTES, plans, Responder(planner, seed, dynamic))
+    streams = MockStreams(document, planner.generator)
+    responder = Responder(planner, seed, dynamic, streams)
+    impl = implementation(api_class, module.app.ROUTES, plans, responder)
     verifiers = {name: _verifier(scheme.kind, token) for name, scheme in _schemes(module).items()}
     return module.create_app(impl, verifiers=verifiers)
 
