@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from generator.codegen.types import TypeRef
+
 ParameterLocation = Literal["path", "query", "header", "cookie"]
 BodyKind = Literal["json", "form", "text", "binary"]
 
@@ -18,7 +20,7 @@ class Parameter:
     python_name: str
     location: ParameterLocation
     required: bool
-    annotation: str  # Python type expression, e.g. "str", "int", "list[str]"
+    annotation: TypeRef  # the type of the schema, e.g. `str`, `int`, `list[str]`
     description: str = ""
     # Validation the server applies: (FastAPI keyword, value), e.g. ("ge", 1), sorted.
     constraints: tuple[tuple[str, int | float], ...] = ()
@@ -29,7 +31,7 @@ class Parameter:
 class RequestBody:
     media_type: str
     kind: BodyKind
-    annotation: str
+    annotation: TypeRef
     required: bool
     form_fields: tuple[Parameter, ...] = ()  # for form bodies: each field, wire and Python name
 
@@ -51,7 +53,7 @@ class StreamEvent:
 
     class_name: str
     event_name: str | None
-    data_annotation: str
+    data_annotation: TypeRef
     data_is_json: bool  # contentMediaType application/json: data is sent as JSON, else as text
 
 
@@ -61,7 +63,7 @@ class Stream:
 
     framing: Framing
     item_alias: str  # the TypeAlias of one item
-    item_annotation: str  # SSE: the union of the event classes; else the item's type
+    item_annotation: TypeRef  # SSE: the union of the event classes; else the item's type
     events: tuple[StreamEvent, ...] = ()
 
 
@@ -71,7 +73,7 @@ class Response:
     class_name: str
     description: str
     media_types: tuple[str, ...]
-    body_annotation: str | None  # None: the response has no content
+    body_annotation: TypeRef | None  # None: the response has no content
     error_shape: ErrorShape | None = None
     header_names: tuple[str, ...] = ()
     stream: Stream | None = None  # a streaming response: its body is an async iterator of items

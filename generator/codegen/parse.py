@@ -6,8 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from generator.codegen import ir
+from generator.codegen import ir, types
 from generator.codegen.names import pascal_case, snake_case, unique
+from generator.codegen.types import TypeRef
 from generator.spec.errors import Diagnostic, UnsupportedSpec
 from generator.spec.loader import LoadedSpec
 from generator.spec.openapi import HTTP_METHODS, follow_refs
@@ -173,11 +174,7 @@ class _Builder:
         form_fields: tuple[ir.Parameter, ...] = ()
         if kind == "form":
             form_fields = self._form_fields(schema)
-        annotation = (
-            self.annotation(schema)
-            if kind in ("json", "form")
-            else ("str" if kind == "text" else "bytes")
-        )
+        annotation = self.annotation(schema) if kind in ("json", "form") else _RAW[kind]
         return ir.RequestBody(
             media_type=media_type,
             kind=kind,
@@ -230,17 +227,13 @@ class _Builder:
             if streams and not content:
                 result.extend(streams)
                 continue
-            annotation: str | None = None
+            annotation: TypeRef | None = None
             shape: ir.ErrorShape | None = None
             if media_types:
                 primary = _preferred_media_type(content)
                 schema = (content[primary] or {}).get("schema", {})
                 kind = _body_kind(primary)
-                annotation = (
-                    self.annotation(schema)
-                    if kind in ("json", "form")
-                    else ("str" if kind == "text" else "bytes")
-                )
+                annotation = self.annotation(schema) if kind in ("json", "form") else _RAW[kind]
                 if kind == "json":
                     shape = self._error_shape(schema)
             result.append(
@@ -282,12 +275,12 @@ class _Builder:
             stream = ir.Stream(
                 framing="sse",
                 item_alias=item_alias,
-                item_annotation=" | ".join(e.class_name for e in events),
+                item_annotation=types.union(types.ClassRef(e.class_name) for e in events),
                 events=events,
             )
         else:
             framing: ir.Framing = "json-seq" if base_type == "application/json-seq" else "jsonl"
-            annotation = self.annotation(item_schema) if item_schema is not None else "Any"
+            annotation = self.annotation(item_schema) if item_schema is not None else types.ANY
             stream = ir.Stream(framing=framing, item_alias=item_alias, item_annotation=annotation)
         return ir.Response(
             status=status,
@@ -308,7 +301,7 @@ class _Builder:
                         f"{base}{pascal_case(name, fallback='Event')}", self.class_names
                     ),
                     event_name=name,
-                    data_annotation="str" if data is None else self.annotation(data),
+                    data_annotation=types.STR if data is None else self.annotation(data),
                     data_is_json=data is not None,
                 )
                 for name, data in named.items()
@@ -326,7 +319,7 @@ class _Builder:
             ir.StreamEvent(
                 class_name=unique(f"{base}Event", self.class_names),
                 event_name=None,
-                data_annotation="str" if content is None else self.annotation(content),
+                data_annotation=types.STR if content is None else self.annotation(content),
                 data_is_json=content is not None,
             ),
         )
@@ -370,45 +363,50 @@ class _Builder:
 
     # -- types -------------------------------------------------------------------------------
 
-    def annotation(self, schema: Any, depth: int = 0) -> str:
-        """A Python type expression for a schema; `Any` where the generator cannot be precise."""
+    def annotation(self, schema: Any, depth: int = 0) -> TypeRef:
+        """The Python type of a schema; `Any` where the generator cannot be precise."""
         if not isinstance(schema, dict) or depth > 20:
-            return "Any"
+            return types.ANY
         ref = schema.get("$ref")
         if isinstance(ref, str):
             prefix = "#/components/schemas/"
             if ref.startswith(prefix) and ref[len(prefix) :] in self.model_names:
-                return self.model_names[ref[len(prefix) :]]
+                return types.ModelRef(self.model_names[ref[len(prefix) :]], ref)
             target, _ = self.deref(schema, "")
             return self.annotation(target, depth + 1)
         for combiner in ("anyOf", "oneOf"):
             if isinstance(schema.get(combiner), list):
                 members = [self.annotation(s, depth + 1) for s in schema[combiner]]
-                return _union(members, nullable=bool(schema.get("nullable")))
-        types = schema.get("type")
-        if isinstance(types, list):
-            return _union([self._simple(schema, t, depth) for t in types], nullable=False)
-        if types is None and "const" in schema:
-            types = _json_type(schema["const"])
-        result = self._simple(schema, types, depth)
-        return _union([result], nullable=bool(schema.get("nullable")))
+                return types.union(members, nullable=bool(schema.get("nullable")))
+        kinds = schema.get("type")
+        if isinstance(kinds, list):
+            return types.union(self._simple(schema, t, depth) for t in kinds)
+        if kinds is None and "const" in schema:
+            kinds = _json_type(schema["const"])
+        result = self._simple(schema, kinds, depth)
+        return types.union([result], nullable=bool(schema.get("nullable")))
 
-    def _simple(self, schema: dict[str, Any], kind: Any, depth: int) -> str:
+    def _simple(self, schema: dict[str, Any], kind: Any, depth: int) -> TypeRef:
         if kind == "string":
-            return "bytes" if schema.get("format") == "binary" else "str"
-        if kind == "integer":
-            return "int"
-        if kind == "number":
-            return "float"
-        if kind == "boolean":
-            return "bool"
+            return types.Scalar("bytes") if schema.get("format") == "binary" else types.STR
+        if kind in _SCALAR_KINDS:
+            return _SCALAR_KINDS[kind]
         if kind == "null":
-            return "None"
+            return types.NONE
         if kind == "array":
-            return f"list[{self.annotation(schema.get('items', {}), depth + 1)}]"
+            return types.ListOf(self.annotation(schema.get("items", {}), depth + 1))
         if kind == "object":
-            return "dict[str, Any]"
-        return "Any"
+            return types.JsonObject()
+        return types.ANY
+
+
+_SCALAR_KINDS: dict[str, TypeRef] = {
+    "integer": types.Scalar("int"),
+    "number": types.Scalar("float"),
+    "boolean": types.Scalar("bool"),
+}
+# The type of a body that is not JSON or a form, by its kind.
+_RAW: dict[str, TypeRef] = {"text": types.STR, "binary": types.Scalar("bytes")}
 
 
 def _repeated_path_parameter(path: str) -> str | None:
@@ -461,17 +459,6 @@ def _parameter_order(param: ir.Parameter, pointer: str) -> tuple[int, int, str]:
     return ({"query": 1, "header": 2, "cookie": 3}[param.location], 0, param.wire_name)
 
 
-def _union(members: list[str], *, nullable: bool) -> str:
-    if nullable:
-        members = [*members, "None"]
-    unique_members = list(dict.fromkeys(members))
-    if "Any" in unique_members:
-        return "Any"
-    if "None" in unique_members:  # keep `X | None` in the usual order
-        unique_members = [m for m in unique_members if m != "None"] + ["None"]
-    return " | ".join(unique_members)
-
-
 def _json_type(value: Any) -> str | None:
     return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(value))
 
@@ -479,8 +466,7 @@ def _json_type(value: Any) -> str | None:
 def _is_string(builder: _Builder, schema: Any) -> bool:
     if schema is None:
         return False
-    annotation = builder.annotation(schema)
-    return annotation in ("str", "str | None")
+    return builder.annotation(schema).without_none() == types.STR
 
 
 def _status_order(status: str) -> tuple[int, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -16,12 +15,10 @@ from typing import Any
 import jinja2
 
 from generator import __version__
-from generator.codegen import ir
+from generator.codegen import ir, types
 from generator.spec.errors import ContractError
 
 _TEMPLATES = Path(__file__).parents[1] / "templates"
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SCALARS = frozenset({"str", "int", "float", "bool"})
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 LINE_LENGTH = 100
 SERVER_FILES = ("__init__.py", "api.py", "responses.py", "app.py")  # rendered from templates
@@ -89,18 +86,30 @@ def parameter_annotation(param: ir.Parameter) -> str:
 
     A path parameter is one segment: a list or object there (matrix or label style) stays str.
     """
-    if param.location == "path" and param.annotation not in _SCALARS and not param.choices:
-        return "str"
     if param.choices:
         literal = f"Literal[{', '.join(python_literal(c) for c in param.choices)}]"
         return literal if param.required else f"{literal} | None"
-    annotation = param.annotation.removesuffix(" | None")
-    inner = annotation[5:-1] if annotation.startswith("list[") else annotation
-    if inner not in _SCALARS and inner != "bytes":
-        annotation = annotation.replace(inner, "str") if annotation.startswith("list[") else "str"
-    if annotation == "bytes":
-        annotation = "str"
-    return annotation if param.required else f"{annotation} | None"
+    parsed = _parsed_type(param)
+    return str(parsed if param.required else types.optional(parsed))
+
+
+def _parsed_type(param: ir.Parameter) -> types.TypeRef:
+    """What a parameter's text is parsed as (without `None`): a scalar, a list of them, or str."""
+    annotation = param.annotation.without_none()
+    if param.location == "path":
+        return annotation if _is_scalar(param.annotation) else types.STR
+    if isinstance(annotation, types.ListOf):
+        item = annotation.item
+        return annotation if _is_scalar(item) or item == _BYTES else types.ListOf(types.STR)
+    return annotation if _is_scalar(annotation) else types.STR
+
+
+def _is_scalar(annotation: types.TypeRef) -> bool:
+    """A type a parameter's text is parsed as: str, int, float or bool (bytes stays text)."""
+    return isinstance(annotation, types.Scalar) and annotation.name != "bytes"
+
+
+_BYTES = types.Scalar("bytes")
 
 
 def _interface_arguments(op: ir.Operation) -> list[str]:
@@ -113,15 +122,9 @@ def _interface_arguments(op: ir.Operation) -> list[str]:
         if op.body.required:
             arguments.append(f"body: {op.body.annotation}")
         else:
-            arguments.append(f"body: {_optional(op.body.annotation)} = None")
+            arguments.append(f"body: {types.optional(op.body.annotation)} = None")
     # keyword-only arguments may mix required and optional in any order; required first reads best
     return sorted(arguments, key=lambda a: a.endswith("= None"))  # stable: keeps path order
-
-
-def _optional(annotation: str) -> str:
-    if annotation.endswith("| None") or annotation == "Any":
-        return annotation
-    return f"{annotation} | None"
 
 
 _FASTAPI_MARKER = {"path": "Path", "query": "Query", "header": "Header", "cookie": "Cookie"}
@@ -136,8 +139,7 @@ def _endpoint_arguments(op: ir.Operation) -> list[str]:
             options.append(f"alias={python_literal(param.wire_name)}")
         if param.location == "header":
             options.append("convert_underscores=False")
-        inner = parameter_annotation(param).removesuffix(" | None")
-        if inner in _SCALARS:  # bounds apply to the value, not to a list of them
+        if not param.choices and _is_scalar(_parsed_type(param)):  # not to a list of values
             options.extend(f"{key}={value!r}" for key, value in param.constraints)
         annotation = f"Annotated[{parameter_annotation(param)}, {marker}({', '.join(options)})]"
         default = "" if param.required else " = None"
@@ -192,28 +194,15 @@ def _event_doc(op: ir.Operation, response: ir.Response, event: ir.StreamEvent) -
     return f"{name} of {response.status} {response.media_types[0]} ({op.operation_id})"
 
 
-def _stream_annotations(streams: Iterable[ir.Stream]) -> list[str | None]:
+def _stream_annotations(streams: Iterable[ir.Stream]) -> list[types.TypeRef | None]:
     """The types a stream's items name: the events' data, or the JSON Lines item type."""
-    found: list[str | None] = []
+    found: list[types.TypeRef | None] = []
     for stream in streams:
         if stream.framing == "sse":
             found.extend(event.data_annotation for event in stream.events)
         else:
             found.append(stream.item_annotation)
     return found
-
-
-def _names_used(annotations: Iterable[str | None], models: Iterable[str]) -> list[str]:
-    model_set = set(models)
-    found: set[str] = set()
-    for annotation in annotations:
-        if annotation:
-            found.update(n for n in _IDENTIFIER.findall(annotation) if n in model_set)
-    return sorted(found)
-
-
-def _uses_any(annotations: Iterable[str | None]) -> bool:
-    return any(a and "Any" in _IDENTIFIER.findall(a) for a in annotations)
 
 
 class Renderer:
@@ -251,11 +240,12 @@ class Renderer:
         response_annotations = [r.body_annotation for op in api.operations for r in op.responses]
         streams = [r.stream for op in api.operations for r in op.responses if r.stream]
         response_annotations += _stream_annotations(streams)
-        interface_annotations = [a for op in api.operations for a in _interface_arguments(op)]
+        # The interface's arguments: parameters are scalars or str, so only bodies name types.
+        interface_annotations = [op.body.annotation for op in api.operations if op.body]
         bodies = [op for op in api.operations if op.body and op.body.kind in ("json", "form")]
         body_annotations = [op.body.annotation for op in bodies if op.body]
         typing_names = ["ClassVar", "TypeAlias"]
-        if _uses_any(response_annotations):
+        if types.any_uses_any(response_annotations):
             typing_names.insert(0, "Any")
         if any(e.event_name is not None for s in streams for e in s.events):
             typing_names.insert(-2, "Literal")
@@ -263,7 +253,7 @@ class Renderer:
         uses_literal = any(p.choices for op in api.operations for p in op.parameters)
         if uses_literal:
             app_typing.append("Literal")
-        if _uses_any(body_annotations):
+        if types.any_uses_any(body_annotations):
             app_typing.append("Any")
         fastapi_names = {"FastAPI"}
         for op in api.operations:
@@ -275,23 +265,23 @@ class Renderer:
             "api": api,
             "streams": bool(streams),
             "typing_imports": ", ".join(typing_names),
-            "model_imports": _names_used(response_annotations, api.model_names),
+            "model_imports": types.models_of(response_annotations),
             "api_typing_imports": [
                 name
                 for name, used in (
-                    ("Any", _uses_any(interface_annotations)),
+                    ("Any", types.any_uses_any(interface_annotations)),
                     ("Literal", uses_literal),
                 )
                 if used
             ],
             "app_typing_imports": ", ".join(app_typing) if app_typing else "Any",
             "fastapi_imports": sorted(fastapi_names),
-            "app_model_imports": _names_used(body_annotations, api.model_names),
+            "app_model_imports": types.models_of(body_annotations),
             "body_adapters": [(op, _body_adapter_name(op)) for op in bodies],
             "body_readers": readers,
             "allowed_methods": [(route_path(_first_op(api, p)), m) for p, m in api.paths],
         }
-        context["model_imports_api"] = _names_used(interface_annotations, api.model_names)
+        context["model_imports_api"] = types.models_of(interface_annotations)
         files = {}
         for name in SERVER_FILES:
             template = self.env.get_template(f"server/{name}.jinja")
