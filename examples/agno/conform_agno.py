@@ -32,7 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -170,6 +170,8 @@ def conform(
     seed: int,
     max_examples: int,
     extra_env: Mapping[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+    timeout: float = 900,
 ) -> subprocess.CompletedProcess[str]:
     """`contract conform` with the pinned workflow id; the token goes in CONTRACT_TOKEN."""
     environment = {k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE}
@@ -190,11 +192,12 @@ def conform(
         str(seed),
         "--report",
         str(report),
+        *extra_args,
     ]
     if token is None:  # the open server: nothing to authenticate with, and that is the point
         command.append("--allow-unauthenticated")
     return subprocess.run(  # noqa: S603
-        command, env=environment, cwd=REPO, capture_output=True, text=True, timeout=900
+        command, env=environment, cwd=REPO, capture_output=True, text=True, timeout=timeout
     )
 
 

@@ -42,10 +42,9 @@ from examples.agno.conform_agno import (  # noqa: E402
     WORKFLOW_ID,
     HarnessError,
     agno_server,
+    conform,
     ensure_venv,
 )
-from generator.launch import contract_command  # noqa: E402
-from generator.spec.config import TOKEN_VARIABLE  # noqa: E402
 from generator.spec.loader import load_spec  # noqa: E402
 from generator.spec.operation_ids import rename_duplicates  # noqa: E402
 
@@ -84,26 +83,16 @@ def renamed_document(folder: Path) -> Path:
 
 
 def run_ours(url: str, key: str, report: Path, seed: int, max_examples: int) -> dict[str, Any]:
-    environment = {**os.environ, TOKEN_VARIABLE: key}
-    command = [
-        *contract_command(),
-        "conform",
-        os.path.relpath(DOCUMENT, REPO),
-        "--url",
-        url,
-        "--param",
-        f"path.workflow_id={WORKFLOW_ID}",
-        "--rename-duplicate-operation-ids",
-        "--max-examples",
-        str(max_examples),
-        "--seed",
-        str(seed),
-        "--report",
-        str(report),
-    ]
     started = time.monotonic()
-    done = subprocess.run(  # noqa: S603
-        command, env=environment, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT
+    done = conform(
+        DOCUMENT,
+        url,
+        token=key,
+        report=report,
+        seed=seed,
+        max_examples=max_examples,
+        extra_args=("--rename-duplicate-operation-ids",),
+        timeout=TIMEOUT,
     )
     seconds = time.monotonic() - started
     if done.returncode not in (0, 1) or not (report / "report.json").exists():

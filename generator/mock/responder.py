@@ -94,9 +94,12 @@ class Responder:
         self.streams.called(plan.method, plan.path)
         return response_class.model_construct(**values)
 
+    def _dynamic(self, preferences: Preferences) -> bool:
+        return self.dynamic if preferences.dynamic is None else preferences.dynamic
+
     def _rng(self, plan: OperationPlan, preferences: Preferences) -> random.Random:
-        dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
-        call = next(self.calls) if dynamic else 0
+        """The seed's data; with --dynamic (or `Prefer: dynamic=true`), fresh data per call."""
+        call = next(self.calls) if self._dynamic(preferences) else 0
         return random.Random(f"{self.seed}:{plan.label}:{call}")  # noqa: S311 - mock data
 
     def _response(
@@ -144,10 +147,8 @@ class Responder:
         if wanted or (streams and not whole):
             return (wanted or streams)[0], None
         media = (whole or response.media)[0]
-        dynamic = self.dynamic if preferences.dynamic is None else preferences.dynamic
-        if dynamic:
-            rng = random.Random(f"{self.seed}:{plan.label}:{next(self.calls)}")  # noqa: S311
-            return media, self.planner.generate(media, rng)
+        if self._dynamic(preferences):
+            return media, self.planner.generate(media, self._rng(plan, preferences))
         if media.examples:
             return media, next(iter(media.examples.values()))
         return media, media.generated
