@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from generator.codegen.types import TypeRef
+from generator.codegen.types import Discriminated, TypeRef
 
 ParameterLocation = Literal["path", "query", "header", "cookie"]
-BodyKind = Literal["json", "form", "text", "binary"]
+BodyKind = Literal["json", "form", "multipart", "text", "binary"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,13 @@ class RequestBody:
     kind: BodyKind
     annotation: TypeRef
     required: bool
-    form_fields: tuple[Parameter, ...] = ()  # for form bodies: each field, wire and Python name
+    # Form and multipart bodies: each field, wire and Python name (multipart: files as uploads).
+    form_fields: tuple[Parameter, ...] = ()
+
+    @property
+    def form_class(self) -> str | None:
+        """The class of api.py a multipart body is read into (`{Operation}Form`)."""
+        return str(self.annotation) if self.kind == "multipart" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +138,8 @@ class Api:
     operations: tuple[Operation, ...]
     security_schemes: tuple[SecurityScheme, ...]
     model_names: tuple[str, ...] = field(default=())
+    # The discriminated unions the types name, each defined once in responses.py.
+    discriminated: tuple[Discriminated, ...] = ()
 
     @property
     def paths(self) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
 from generator.codegen import ir, types
 from generator.codegen.names import pascal_case, snake_case, unique
 from generator.codegen.types import TypeRef
@@ -33,6 +35,8 @@ class _Builder:
         self.doc = spec.document
         self.model_names = model_names
         self.problems: list[Diagnostic] = []
+        # Each discriminated union once, by what defines it; the first place that uses it names it.
+        self.discriminated: dict[tuple[object, ...], types.Discriminated] = {}
 
     def api(self, interface_name: str) -> ir.Api:
         info = self.doc.get("info") or {}
@@ -51,6 +55,7 @@ class _Builder:
             operations=operations,
             security_schemes=self._security_schemes(),
             model_names=tuple(sorted(set(self.model_names.values()))),
+            discriminated=tuple(self.discriminated.values()),
         )
 
     # -- references -------------------------------------------------------------------------
@@ -105,6 +110,8 @@ class _Builder:
                     continue
                 method_name = unique(snake_case(operation_id, fallback="op"), method_names)
                 prefix = unique(pascal_case(operation_id, fallback="Op"), class_prefixes)
+                # The body first: a discriminated union it shares with a response is its own.
+                body = self._body(raw.get("requestBody"), f"{pointer}/requestBody", prefix)
                 responses = self._responses(raw.get("responses") or {}, pointer, prefix)
                 operations.append(
                     ir.Operation(
@@ -116,7 +123,7 @@ class _Builder:
                         summary=str(raw.get("summary") or ""),
                         description=str(raw.get("description") or ""),
                         parameters=self._parameters(item, raw, pointer),
-                        body=self._body(raw.get("requestBody"), f"{pointer}/requestBody"),
+                        body=body,
                         responses=responses,
                         security=self._security(raw.get("security", self.doc.get("security"))),
                         union_name=self._union_name(prefix),
@@ -161,7 +168,7 @@ class _Builder:
         path = pointer.rsplit("/", 1)[0]
         return tuple(sorted(result, key=lambda p: _parameter_order(p, path)))
 
-    def _body(self, raw: Any, pointer: str) -> ir.RequestBody | None:
+    def _body(self, raw: Any, pointer: str, prefix: str) -> ir.RequestBody | None:
         if raw is None:
             return None
         body, pointer = self.deref(raw, pointer)
@@ -172,9 +179,16 @@ class _Builder:
         schema = (content[media_type] or {}).get("schema") or {}
         kind = _body_kind(media_type)
         form_fields: tuple[ir.Parameter, ...] = ()
-        if kind == "form":
-            form_fields = self._form_fields(schema)
-        annotation = self.annotation(schema) if kind in ("json", "form") else _RAW[kind]
+        if kind in ("form", "multipart"):
+            form_fields = self._form_fields(schema, uploads=kind == "multipart")
+        if kind == "multipart" and not form_fields:
+            kind = "binary"  # no declared parts: the body as it came
+        if kind == "multipart":
+            annotation: TypeRef = types.ClassRef(unique(f"{prefix}Form", self.class_names))
+        elif kind in ("json", "form"):
+            annotation = self.annotation(schema, name=f"{prefix}Body")
+        else:
+            annotation = _RAW[kind]
         return ir.RequestBody(
             media_type=media_type,
             kind=kind,
@@ -183,21 +197,49 @@ class _Builder:
             form_fields=form_fields,
         )
 
-    def _form_fields(self, schema: Any) -> tuple[ir.Parameter, ...]:
+    def _form_fields(self, schema: Any, *, uploads: bool) -> tuple[ir.Parameter, ...]:
+        """The fields of a form body, in the schema's order; with `uploads`, file parts (a
+        binary string, or one with a `contentMediaType`) are typed as `UploadFile`."""
         resolved, _ = self.deref(schema, "")
         properties = resolved.get("properties") or {} if isinstance(resolved, dict) else {}
         required = set(resolved.get("required") or []) if isinstance(resolved, dict) else set()
         taken: set[str] = set()
-        return tuple(
-            ir.Parameter(
-                wire_name=name,
-                python_name=unique(snake_case(name, fallback="field"), taken),
-                location="query",
-                required=name in required,
-                annotation=self.annotation(properties[name]),
+        fields = []
+        part = self._part if uploads else self.annotation
+        for name, field_schema in properties.items() if isinstance(properties, dict) else ():
+            python_name = snake_case(name, fallback="field")
+            if python_name.startswith("_") or python_name in _FORM_RESERVED:
+                python_name = f"field_{python_name.lstrip('_')}"
+            fields.append(
+                ir.Parameter(
+                    wire_name=name,
+                    python_name=unique(python_name, taken),
+                    location="query",
+                    required=name in required,
+                    annotation=part(field_schema),
+                    constraints=_constraints(self.deref(field_schema, "")[0]),
+                )
             )
-            for name in sorted(properties)
-        )
+        return tuple(fields)
+
+    def _part(self, schema: Any, depth: int = 0) -> TypeRef:
+        """The type of one multipart field: `UploadFile` where the schema is a file."""
+        resolved, _ = self.deref(schema, "")
+        if not isinstance(resolved, dict) or depth > 5:
+            return self.annotation(schema)
+        for combiner in ("anyOf", "oneOf"):
+            if isinstance(resolved.get(combiner), list):
+                members = [self._part(member, depth + 1) for member in resolved[combiner]]
+                return types.union(members, nullable=bool(resolved.get("nullable")))
+        kind = resolved.get("type")
+        if kind == "array":
+            item = types.ListOf(self._part(resolved.get("items", {}), depth + 1))
+            return types.union([item], nullable=bool(resolved.get("nullable")))
+        if kind == "string" and (
+            resolved.get("format") == "binary" or "contentMediaType" in resolved
+        ):
+            return types.union([types.UPLOAD], nullable=bool(resolved.get("nullable")))
+        return self.annotation(schema)
 
     def _union_name(self, prefix: str) -> str:
         """`GetPetResponse`; `GetPetResult` when a model is called `GetPetResponse` (FastAPI
@@ -233,7 +275,11 @@ class _Builder:
                 primary = _preferred_media_type(content)
                 schema = (content[primary] or {}).get("schema", {})
                 kind = _body_kind(primary)
-                annotation = self.annotation(schema) if kind in ("json", "form") else _RAW[kind]
+                annotation = (
+                    self.annotation(schema, name=f"{base_name}Body")
+                    if kind in ("json", "form")
+                    else _RAW[kind]
+                )
                 if kind == "json":
                     shape = self._error_shape(schema)
             result.append(
@@ -280,7 +326,11 @@ class _Builder:
             )
         else:
             framing: ir.Framing = "json-seq" if base_type == "application/json-seq" else "jsonl"
-            annotation = self.annotation(item_schema) if item_schema is not None else types.ANY
+            annotation = (
+                self.annotation(item_schema, name=f"{class_name}Value")
+                if item_schema is not None
+                else types.ANY
+            )
             stream = ir.Stream(framing=framing, item_alias=item_alias, item_annotation=annotation)
         return ir.Response(
             status=status,
@@ -295,17 +345,21 @@ class _Builder:
     def _sse_event_classes(self, item_schema: Any, base: str) -> tuple[ir.StreamEvent, ...]:
         named = sse_events(self.doc, item_schema)
         if named:
-            return tuple(
-                ir.StreamEvent(
-                    class_name=unique(
-                        f"{base}{pascal_case(name, fallback='Event')}", self.class_names
-                    ),
-                    event_name=name,
-                    data_annotation=types.STR if data is None else self.annotation(data),
-                    data_is_json=data is not None,
+            events = []
+            for name, data in named.items():
+                event_class = pascal_case(name, fallback="Event")
+                class_name = unique(f"{base}{event_class}", self.class_names)
+                events.append(
+                    ir.StreamEvent(
+                        class_name=class_name,
+                        event_name=name,
+                        data_annotation=types.STR
+                        if data is None
+                        else self.annotation(data, name=f"{class_name}Data"),
+                        data_is_json=data is not None,
+                    )
                 )
-                for name, data in named.items()
-            )
+            return tuple(events)
         item, _ = self.deref(item_schema, "")
         properties = item.get("properties") if isinstance(item, dict) else None
         data_schema, _ = self.deref((properties or {}).get("data"), "")
@@ -315,11 +369,14 @@ class _Builder:
             and _body_kind(str(data_schema.get("contentMediaType", ""))) == "json"
         ):
             content = data_schema.get("contentSchema", {})
+        class_name = unique(f"{base}Event", self.class_names)
         return (
             ir.StreamEvent(
-                class_name=unique(f"{base}Event", self.class_names),
+                class_name=class_name,
                 event_name=None,
-                data_annotation=types.STR if content is None else self.annotation(content),
+                data_annotation=types.STR
+                if content is None
+                else self.annotation(content, name=f"{class_name}Data"),
                 data_is_json=content is not None,
             ),
         )
@@ -363,30 +420,93 @@ class _Builder:
 
     # -- types -------------------------------------------------------------------------------
 
-    def annotation(self, schema: Any, depth: int = 0) -> TypeRef:
-        """The Python type of a schema; `Any` where the generator cannot be precise."""
+    def annotation(self, schema: Any, depth: int = 0, name: str | None = None) -> TypeRef:
+        """The Python type of a schema; `Any` where the generator cannot be precise.
+
+        `name` is what a discriminated union met here is called (None: a plain union).
+        """
         if not isinstance(schema, dict) or depth > 20:
             return types.ANY
         ref = schema.get("$ref")
         if isinstance(ref, str):
-            prefix = "#/components/schemas/"
-            if ref.startswith(prefix) and ref[len(prefix) :] in self.model_names:
-                return types.ModelRef(self.model_names[ref[len(prefix) :]], ref)
+            model = self._model(ref)
+            if model is not None:
+                return model
             target, _ = self.deref(schema, "")
-            return self.annotation(target, depth + 1)
+            return self.annotation(target, depth + 1, name)
         for combiner in ("anyOf", "oneOf"):
             if isinstance(schema.get(combiner), list):
-                members = [self.annotation(s, depth + 1) for s in schema[combiner]]
+                tagged = self._discriminated(schema, combiner, name)
+                if tagged is not None:
+                    return types.union([tagged], nullable=bool(schema.get("nullable")))
+                members = [self.annotation(s, depth + 1, name) for s in schema[combiner]]
                 return types.union(members, nullable=bool(schema.get("nullable")))
         kinds = schema.get("type")
         if isinstance(kinds, list):
             return types.union(self._simple(schema, t, depth) for t in kinds)
         if kinds is None and "const" in schema:
             kinds = _json_type(schema["const"])
-        result = self._simple(schema, kinds, depth)
+        result = self._simple(schema, kinds, depth, name)
         return types.union([result], nullable=bool(schema.get("nullable")))
 
-    def _simple(self, schema: dict[str, Any], kind: Any, depth: int) -> TypeRef:
+    def _model(self, ref: str) -> types.ModelRef | None:
+        """The model class of a `#/components/schemas/...` reference, if it has one."""
+        prefix = "#/components/schemas/"
+        if ref.startswith(prefix) and ref[len(prefix) :] in self.model_names:
+            return types.ModelRef(self.model_names[ref[len(prefix) :]], ref)
+        return None
+
+    def _discriminated(
+        self, schema: dict[str, Any], combiner: str, name: str | None
+    ) -> types.Discriminated | None:
+        """A pydantic discriminated union for `oneOf`/`anyOf` of models with a `discriminator`.
+
+        The discriminator value selects the member: each `mapping` entry, and each member's
+        schema name that no entry points at (OpenAPI's implicit mapping). It is None (a plain
+        union) when a member is not a model reference or nothing names the union.
+        """
+        discriminator = schema.get("discriminator")
+        if name is None or not isinstance(discriminator, dict):
+            return None
+        property_name = discriminator.get("propertyName")
+        if not isinstance(property_name, str) or not property_name:
+            return None
+        members: list[types.ModelRef] = []
+        for option in schema[combiner]:
+            ref = option.get("$ref") if isinstance(option, dict) else None
+            model = self._model(ref) if isinstance(ref, str) and len(option) == 1 else None
+            if model is None:
+                return None
+            if model not in members:
+                members.append(model)
+        if len(members) < 2:
+            return None
+        by_pointer = {member.pointer: member.class_name for member in members}
+        tags: dict[str, str] = {}
+        mapping = discriminator.get("mapping")
+        for value, target in (mapping if isinstance(mapping, dict) else {}).items():
+            if isinstance(target, str):
+                pointer = target if "/" in target else f"#/components/schemas/{target}"
+                if pointer in by_pointer:
+                    tags.setdefault(str(value), by_pointer[pointer])
+        mapped = set(tags.values())
+        for member in members:
+            if member.class_name not in mapped:
+                schema_name = member.pointer.removeprefix("#/components/schemas/")
+                tags.setdefault(schema_name, member.class_name)
+        key = (property_name, tuple(members), tuple(tags.items()))
+        if key not in self.discriminated:
+            self.discriminated[key] = types.Discriminated(
+                alias=unique(name, self.class_names),
+                property_name=property_name,
+                members=tuple(members),
+                tags=tuple(tags.items()),
+            )
+        return self.discriminated[key]
+
+    def _simple(
+        self, schema: dict[str, Any], kind: Any, depth: int, name: str | None = None
+    ) -> TypeRef:
         if kind == "string":
             return types.Scalar("bytes") if schema.get("format") == "binary" else types.STR
         if kind in _SCALAR_KINDS:
@@ -394,7 +514,8 @@ class _Builder:
         if kind == "null":
             return types.NONE
         if kind == "array":
-            return types.ListOf(self.annotation(schema.get("items", {}), depth + 1))
+            item_name = None if name is None else f"{name}Item"
+            return types.ListOf(self.annotation(schema.get("items", {}), depth + 1, item_name))
         if kind == "object":
             return types.JsonObject()
         return types.ANY
@@ -405,6 +526,10 @@ _SCALAR_KINDS: dict[str, TypeRef] = {
     "number": types.Scalar("float"),
     "boolean": types.Scalar("bool"),
 }
+# Names a field of a pydantic model cannot have (attributes of BaseModel, pydantic's namespaces).
+_FORM_RESERVED = frozenset(
+    {*dir(BaseModel), "model_validate", "model_dump", "model_config", "model_fields"}
+)
 # The type of a body that is not JSON or a form, by its kind.
 _RAW: dict[str, TypeRef] = {"text": types.STR, "binary": types.Scalar("bytes")}
 
@@ -479,6 +604,8 @@ def _body_kind(media_type: str) -> ir.BodyKind:
         return "json"
     if base == "application/x-www-form-urlencoded":
         return "form"
+    if base == "multipart/form-data":
+        return "multipart"
     if base.startswith("text/"):
         return "text"
     return "binary"

@@ -155,6 +155,7 @@ def _call_arguments(op: ir.Operation) -> list[str]:
 _READERS = {
     "json": "read_json_body",
     "form": "read_form_body",
+    "multipart": "read_multipart_body",
     "text": "read_text_body",
     "binary": "read_binary_body",
 }
@@ -168,12 +169,29 @@ def _body_call(op: ir.Operation) -> str:
     assert op.body is not None
     reader = _READERS[op.body.kind]
     required = op.body.required
-    if op.body.kind in ("json", "form"):
-        return (
-            f"{reader}(request, {_body_adapter_name(op)}, required={required}, "
-            "max_bytes=max_body_bytes)"
-        )
+    if op.body.kind in ("json", "form", "multipart"):
+        target = op.body.form_class or _body_adapter_name(op)
+        return f"{reader}(request, {target}, required={required}, max_bytes=max_body_bytes)"
     return f"{reader}(request, required={required}, max_bytes=max_body_bytes)"
+
+
+def _form_fields(body: ir.RequestBody) -> list[str]:
+    """The fields of a multipart form class: `name: type`, aliased to the wire name if need be."""
+    lines = []
+    for field in body.form_fields:
+        annotation = str(field.annotation if field.required else types.optional(field.annotation))
+        options = [f"{key}={value!r}" for key, value in field.constraints]
+        if field.wire_name != field.python_name:
+            options.insert(0, f"alias={python_literal(field.wire_name)}")
+        if options:
+            annotation = f"Annotated[{annotation}, Field({', '.join(options)})]"
+        default = "" if field.required else " = None"
+        lines.append(f"{field.python_name}: {annotation}{default}")
+    return lines
+
+
+def _form_annotations(operations: Iterable[ir.Operation]) -> list[types.TypeRef | None]:
+    return [f.annotation for op in operations if op.body for f in op.body.form_fields]
 
 
 def _operation_doc(op: ir.Operation) -> str:
@@ -192,6 +210,12 @@ def _response_doc(op: ir.Operation, response: ir.Response) -> str:
 def _event_doc(op: ir.Operation, response: ir.Response, event: ir.StreamEvent) -> str:
     name = f"`{event.event_name}` event" if event.event_name is not None else "An event"
     return f"{name} of {response.status} {response.media_types[0]} ({op.operation_id})"
+
+
+def _tags_literal(union: types.Discriminated) -> str:
+    """The discriminator values of a discriminated union and their classes, as a dict literal."""
+    entries = ", ".join(f"{python_literal(v)}: {python_literal(c)}" for v, c in union.tags)
+    return "{" + entries + "}"
 
 
 def _stream_annotations(streams: Iterable[ir.Stream]) -> list[types.TypeRef | None]:
@@ -230,6 +254,7 @@ class Renderer:
             route_path=route_path,
             operation_doc=_operation_doc,
             response_doc=_response_doc,
+            form_fields=_form_fields,
             event_doc=_event_doc,
         )
 
@@ -241,10 +266,21 @@ class Renderer:
         streams = [r.stream for op in api.operations for r in op.responses if r.stream]
         response_annotations += _stream_annotations(streams)
         # The interface's arguments: parameters are scalars or str, so only bodies name types.
+        forms = [op for op in api.operations if op.body and op.body.kind == "multipart"]
+        form_annotations = _form_annotations(forms)
         interface_annotations = [op.body.annotation for op in api.operations if op.body]
+        interface_annotations += form_annotations
+        form_aliases = any(
+            f.wire_name != f.python_name or f.constraints
+            for op in forms
+            if op.body
+            for f in op.body.form_fields
+        )
         bodies = [op for op in api.operations if op.body and op.body.kind in ("json", "form")]
         body_annotations = [op.body.annotation for op in bodies if op.body]
         typing_names = ["ClassVar", "TypeAlias"]
+        if api.discriminated:
+            typing_names.insert(0, "Annotated")
         if types.any_uses_any(response_annotations):
             typing_names.insert(0, "Any")
         if any(e.event_name is not None for s in streams for e in s.events):
@@ -265,23 +301,36 @@ class Renderer:
             "api": api,
             "streams": bool(streams),
             "typing_imports": ", ".join(typing_names),
-            "model_imports": types.models_of(response_annotations),
+            "model_imports": sorted(
+                set(types.models_of(response_annotations)).union(
+                    *(union.member_models() for union in api.discriminated)
+                )
+            ),
+            "discriminated": [(union, _tags_literal(union)) for union in api.discriminated],
             "api_typing_imports": [
                 name
                 for name, used in (
+                    ("Annotated", form_aliases),
                     ("Any", types.any_uses_any(interface_annotations)),
                     ("Literal", uses_literal),
                 )
                 if used
             ],
+            "forms": forms,
+            "form_classes": [op.body.form_class for op in forms if op.body and op.body.form_class],
+            "form_aliases": form_aliases,
+            "form_runtime_imports": ["MultipartForm"]
+            + (["UploadFile"] if any(a and a.uses_upload() for a in form_annotations) else []),
             "app_typing_imports": ", ".join(app_typing) if app_typing else "Any",
             "fastapi_imports": sorted(fastapi_names),
             "app_model_imports": types.models_of(body_annotations),
+            "app_alias_imports": [u.alias for u in types.aliases_of(body_annotations)],
             "body_adapters": [(op, _body_adapter_name(op)) for op in bodies],
             "body_readers": readers,
             "allowed_methods": [(route_path(_first_op(api, p)), m) for p, m in api.paths],
         }
         context["model_imports_api"] = types.models_of(interface_annotations)
+        context["api_alias_imports"] = [u.alias for u in types.aliases_of(interface_annotations)]
         files = {}
         for name in SERVER_FILES:
             template = self.env.get_template(f"server/{name}.jinja")

@@ -13,18 +13,32 @@ import hashlib
 import hmac
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import UnionType
-from typing import Annotated, Any, ClassVar, Literal, Union, cast, get_args, get_origin, overload
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Literal,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+    overload,
+)
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.sse import format_sse_event
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, TypeAdapter, ValidationError
+from starlette.datastructures import Headers
+from starlette.datastructures import UploadFile as UploadFile  # api.py types file parts with it
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -90,6 +104,31 @@ class ContractResponse(BaseModel):
         else:
             content = adapter.dump_json(body, by_alias=True, exclude_unset=True)
         return Response(content, status_code=status, headers=self.headers, media_type=media_type)
+
+
+def discriminated_by(property_name: str, classes: Mapping[str, str]) -> Discriminator:
+    """OpenAPI's `discriminator` for a union of `Tag`ged models: `classes` maps each value of
+    `property_name` to the tag (class name) of its member.
+
+    The member models may type the property as a plain `str`, which pydantic's own
+    `Field(discriminator=...)` refuses: the value is looked up here instead. A model instance
+    is its own member; a value that names no member fails validation with the values it may be.
+    """
+    tags = frozenset(classes.values())
+
+    def tag_of(value: Any) -> str | None:
+        if isinstance(value, BaseModel):
+            name = type(value).__name__
+            return name if name in tags else None
+        found = value.get(property_name) if isinstance(value, Mapping) else None
+        return classes.get(found) if isinstance(found, str) else None
+
+    expected = ", ".join(repr(value) for value in classes)
+    return Discriminator(
+        tag_of,
+        custom_error_type="discriminator",
+        custom_error_message=f"`{property_name}` must be one of {expected}",
+    )
 
 
 class UndeclaredResponse(Exception):
@@ -409,6 +448,76 @@ async def read_binary_body(request: Request, *, required: bool, max_bytes: int) 
             )
         return None
     return raw
+
+
+class MultipartForm(BaseModel):
+    """Base of the `multipart/form-data` bodies of `api.py`: text fields and uploaded files
+    (`UploadFile`, or a list of them), each field under its wire name when that differs."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, populate_by_name=True)
+
+
+Form = TypeVar("Form", bound=MultipartForm)
+MAX_FORM_PARTS = 1000  # fields plus files in one multipart body
+
+
+@overload
+async def read_multipart_body(
+    request: Request, form: type[Form], *, required: Literal[True], max_bytes: int
+) -> Form: ...
+@overload
+async def read_multipart_body(
+    request: Request, form: type[Form], *, required: bool, max_bytes: int
+) -> Form | None: ...
+async def read_multipart_body(
+    request: Request, form: type[Form], *, required: bool, max_bytes: int
+) -> Form | None:
+    """A `multipart/form-data` body (at most `max_bytes`, read whole first) as its form class.
+
+    Parts are parsed by Starlette's parser (python-multipart); a field typed as a list takes
+    every part of its name, any other field the first one. A file part arrives as `UploadFile`.
+    """
+    raw = await _read_declared_body(request, _is_multipart, required=required, max_bytes=max_bytes)
+    if raw is None:
+        return None
+
+    async def once() -> AsyncGenerator[bytes, None]:
+        yield raw
+
+    parser = MultiPartParser(
+        Headers(scope=request.scope),
+        once(),
+        max_files=MAX_FORM_PARTS,
+        max_fields=MAX_FORM_PARTS,
+        max_part_size=max_bytes,
+    )
+    try:
+        parts = await parser.parse()
+    except (MultiPartException, ValueError, UnicodeDecodeError):
+        raise RequestRejected((400, 422), "body: malformed multipart", "MALFORMED_BODY") from None
+    values: dict[str, Any] = {}
+    for name, field in form.model_fields.items():
+        wire = field.alias or name
+        found = parts.getlist(wire)
+        if found:
+            values[wire] = found if _is_list_type(field.annotation) else found[0]
+    try:
+        return form.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+def _is_multipart(media_type: str) -> bool:
+    return media_type.split(";")[0].strip().lower() == "multipart/form-data"
+
+
+def _is_list_type(annotation: Any) -> bool:
+    """`list[X]`, `list[X] | None`, `Annotated[list[X] | None, ...]`."""
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (Union, UnionType):
+        return any(_is_list_type(member) for member in get_args(annotation))
+    return get_origin(annotation) is list
 
 
 class ContractRoute(APIRoute):

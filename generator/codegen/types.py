@@ -30,6 +30,14 @@ class TypeRef:
         """Whether the expression needs `typing.Any`."""
         return False
 
+    def aliases(self) -> frozenset[Discriminated]:
+        """The discriminated unions (aliases of responses.py) the expression names."""
+        return frozenset()
+
+    def uses_upload(self) -> bool:
+        """Whether the expression needs `UploadFile`."""
+        return False
+
     def without_none(self) -> TypeRef:
         """The type with `None` left out of it (itself when it is not optional)."""
         return self
@@ -89,6 +97,12 @@ class ListOf(TypeRef):
     def uses_any(self) -> bool:
         return self.item.uses_any()
 
+    def aliases(self) -> frozenset[Discriminated]:
+        return self.item.aliases()
+
+    def uses_upload(self) -> bool:
+        return self.item.uses_upload()
+
 
 @dataclass(frozen=True, slots=True)
 class ModelRef(TypeRef):
@@ -115,6 +129,17 @@ class ClassRef(TypeRef):
 
 
 @dataclass(frozen=True, slots=True)
+class Upload(TypeRef):
+    """A file part of a multipart body: Starlette's `UploadFile` (re-exported by runtime.py)."""
+
+    def render(self) -> str:
+        return "UploadFile"
+
+    def uses_upload(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
 class UnionOf(TypeRef):
     members: tuple[TypeRef, ...]  # two or more, `None` last when present
 
@@ -127,6 +152,12 @@ class UnionOf(TypeRef):
     def uses_any(self) -> bool:
         return any(member.uses_any() for member in self.members)
 
+    def aliases(self) -> frozenset[Discriminated]:
+        return frozenset().union(*(member.aliases() for member in self.members))
+
+    def uses_upload(self) -> bool:
+        return any(member.uses_upload() for member in self.members)
+
     def without_none(self) -> TypeRef:
         rest = tuple(m for m in self.members if not isinstance(m, NoneType))
         return rest[0] if len(rest) == 1 else UnionOf(rest)
@@ -136,9 +167,41 @@ class UnionOf(TypeRef):
         return any(isinstance(member, NoneType) for member in self.members)
 
 
+@dataclass(frozen=True, slots=True)
+class Discriminated(TypeRef):
+    """A `oneOf`/`anyOf` of models with a `discriminator`: a pydantic discriminated union.
+
+    It is defined once, as an alias of responses.py, and named by that alias everywhere:
+
+        AddPetBody: TypeAlias = Annotated[
+            Annotated[Cat, pydantic.Tag("Cat")] | Annotated[Dog, pydantic.Tag("Dog")],
+            discriminated_by("pet_type", {"cat": "Cat", "dog": "Dog"}),
+        ]
+
+    The tags are the member classes; `tags` maps each discriminator value to one of them.
+    (`pydantic.Tag`, not `Tag`: a document may well have a model called `Tag`.)
+    """
+
+    alias: str
+    property_name: str
+    members: tuple[ModelRef, ...]
+    tags: tuple[tuple[str, str], ...]  # (discriminator value, member class), in spec order
+
+    def render(self) -> str:
+        return self.alias
+
+    def aliases(self) -> frozenset[Discriminated]:
+        return frozenset({self})
+
+    def member_models(self) -> frozenset[str]:
+        """The model classes the alias's definition names (what responses.py imports)."""
+        return frozenset(member.class_name for member in self.members)
+
+
 STR = Scalar("str")
 ANY = AnyType()
 NONE = NoneType()
+UPLOAD = Upload()
 
 
 def union(members: Iterable[TypeRef], *, nullable: bool = False) -> TypeRef:
@@ -170,6 +233,15 @@ def models_of(annotations: Iterable[TypeRef | None]) -> list[str]:
         if annotation is not None:
             found |= annotation.models()
     return sorted(found)
+
+
+def aliases_of(annotations: Iterable[TypeRef | None]) -> list[Discriminated]:
+    """The discriminated unions the annotations name, sorted by alias."""
+    found: set[Discriminated] = set()
+    for annotation in annotations:
+        if annotation is not None:
+            found |= annotation.aliases()
+    return sorted(found, key=lambda alias: alias.alias)
 
 
 def any_uses_any(annotations: Iterable[TypeRef | None]) -> bool:

@@ -29,6 +29,22 @@ class CannotGenerate(Exception):
     """The schema asks for something this generator does not make (or nothing is valid)."""
 
 
+def discriminator_value(discriminator: Any, option: Any) -> tuple[str, str] | None:
+    """(property, value) that selects `option`, a `$ref` member of a union with this
+    `discriminator`: the first `mapping` entry that points at it, else its schema name."""
+    if not isinstance(discriminator, dict) or not isinstance(option, dict):
+        return None
+    prop, ref = discriminator.get("propertyName"), option.get("$ref")
+    if not isinstance(prop, str) or not isinstance(ref, str):
+        return None
+    mapping = discriminator.get("mapping")
+    for value, target in (mapping if isinstance(mapping, dict) else {}).items():
+        if target == ref or f"#/components/schemas/{target}" == ref:
+            return prop, str(value)
+    prefix = "#/components/schemas/"
+    return (prop, ref[len(prefix) :]) if ref.startswith(prefix) else None
+
+
 class DataGenerator:
     """Values for the schemas of one document; `$ref`s are resolved in that document."""
 
@@ -61,10 +77,15 @@ class DataGenerator:
             options = schema.get(key)
             if isinstance(options, list) and options:
                 base = {k: v for k, v in schema.items() if k not in (key, "discriminator")}
-                option = self._resolve(options[rng.randrange(len(options))])
+                chosen = options[rng.randrange(len(options))]
+                option = self._resolve(chosen)
                 if base and isinstance(option, dict):
                     option = self._merged({"allOf": [base, option]})
-                return self._value(option, rng, depth + 1, examples)
+                value = self._value(option, rng, depth + 1, examples)
+                tag = discriminator_value(schema.get("discriminator"), chosen)
+                if tag is not None and isinstance(value, dict):
+                    value[tag[0]] = tag[1]
+                return value
         kind = self._type(schema, rng)
         if kind == "object":
             return self._object(schema, rng, depth, examples)
