@@ -268,7 +268,9 @@ class Renderer:
         # The interface's arguments: parameters are scalars or str, so only bodies name types.
         forms = [op for op in api.operations if op.body and op.body.kind == "multipart"]
         form_annotations = _form_annotations(forms)
-        interface_annotations = [op.body.annotation for op in api.operations if op.body]
+        interface_annotations: list[types.TypeRef | None] = [
+            op.body.annotation for op in api.operations if op.body
+        ]
         interface_annotations += form_annotations
         form_aliases = any(
             f.wire_name != f.python_name or f.constraints
