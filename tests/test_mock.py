@@ -221,6 +221,9 @@ def test_the_kitchen_sink_is_mocked_with_every_construct() -> None:
 CONFORMANT = [
     pytest.param(SEED, id="seed"),
     pytest.param(AGENTOS, id="agentos"),
+    # Discriminated unions (a value that names no member is a declared 422) and multipart forms.
+    pytest.param(REPO / "tests" / "specs" / "discriminated.yaml", id="discriminated"),
+    pytest.param(REPO / "tests" / "specs" / "uploads.yaml", id="uploads"),
     *[pytest.param(path, id=path.stem) for path in CORPUS_SAMPLE],
 ]
 

@@ -37,6 +37,7 @@ def test_each_field_is_typed_and_file_parts_are_uploads(package_root: Path) -> N
     api = (package_root / "uploads_pkg" / "api.py").read_text("utf-8")
     assert "class UploadDocumentForm(MultipartForm):" in api
     assert "    title: Annotated[str, Field(min_length=1)]\n" in api
+    assert "    pages: Annotated[int, Field(ge=1)] = 1\n" in api  # the declared default
     assert "    file: UploadFile\n" in api
     assert "    attachments: list[UploadFile] | None = None\n" in api
     assert '    x_tag: Annotated[str | None, Field(alias="x-tag")] = None\n' in api
@@ -62,6 +63,12 @@ def test_text_fields_and_files_reach_the_implementation(url: str) -> None:
         "tag": "q3",
         "files": ["report.pdf:12", "a.png:5", "b.png:6"],
     }
+
+
+def test_a_field_left_out_takes_its_declared_default(url: str) -> None:
+    answer = httpx.post(f"{url}/documents", data={"title": "T"}, files={"file": ("f", b"x")})
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {"title": "T", "pages": 1, "tag": None, "files": ["f:1"]}
 
 
 @pytest.mark.parametrize(

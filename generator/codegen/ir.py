@@ -25,6 +25,8 @@ class Parameter:
     # Validation the server applies: (FastAPI keyword, value), e.g. ("ge", 1), sorted.
     constraints: tuple[tuple[str, int | float], ...] = ()
     choices: tuple[str | int, ...] = ()  # the declared enum, when it is one of strings or ints
+    # A form field's declared default, when it is a scalar of the field's own type.
+    default: str | int | float | bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -207,6 +207,7 @@ class _Builder:
         fields = []
         part = self._part if uploads else self.annotation
         for name, field_schema in properties.items() if isinstance(properties, dict) else ():
+            annotation = part(field_schema)
             python_name = snake_case(name, fallback="field")
             if python_name.startswith("_") or python_name in _FORM_RESERVED:
                 python_name = f"field_{python_name.lstrip('_')}"
@@ -216,8 +217,9 @@ class _Builder:
                     python_name=unique(python_name, taken),
                     location="query",
                     required=name in required,
-                    annotation=part(field_schema),
+                    annotation=annotation,
                     constraints=_constraints(self.deref(field_schema, "")[0]),
+                    default=_scalar_default(self.deref(field_schema, "")[0], annotation),
                 )
             )
         return tuple(fields)
@@ -532,6 +534,24 @@ _FORM_RESERVED = frozenset(
 )
 # The type of a body that is not JSON or a form, by its kind.
 _RAW: dict[str, TypeRef] = {"text": types.STR, "binary": types.Scalar("bytes")}
+
+
+def _scalar_default(schema: Any, annotation: TypeRef) -> str | int | float | bool | None:
+    """The schema's `default` when it is a value of the annotation's own scalar type."""
+    default = schema.get("default") if isinstance(schema, dict) else None
+    kind = annotation.without_none()
+    name = kind.name if isinstance(kind, types.Scalar) else None
+    if name == "bool" and isinstance(default, bool):
+        return default
+    if isinstance(default, bool):
+        return None
+    if name == "int" and isinstance(default, int):
+        return default
+    if name == "float" and isinstance(default, (int, float)):
+        return float(default)
+    if name == "str" and isinstance(default, str):
+        return default
+    return None
 
 
 def _repeated_path_parameter(path: str) -> str | None:

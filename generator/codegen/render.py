@@ -179,13 +179,21 @@ def _form_fields(body: ir.RequestBody) -> list[str]:
     """The fields of a multipart form class: `name: type`, aliased to the wire name if need be."""
     lines = []
     for field in body.form_fields:
-        annotation = str(field.annotation if field.required else types.optional(field.annotation))
+        optional = not field.required and field.default is None
+        annotation = str(types.optional(field.annotation) if optional else field.annotation)
         options = [f"{key}={value!r}" for key, value in field.constraints]
         if field.wire_name != field.python_name:
             options.insert(0, f"alias={python_literal(field.wire_name)}")
         if options:
             annotation = f"Annotated[{annotation}, Field({', '.join(options)})]"
-        default = "" if field.required else " = None"
+        if field.required:
+            default = ""
+        elif field.default is None:
+            default = " = None"
+        elif isinstance(field.default, str):
+            default = f" = {python_literal(field.default)}"
+        else:
+            default = f" = {field.default!r}"
         lines.append(f"{field.python_name}: {annotation}{default}")
     return lines
 

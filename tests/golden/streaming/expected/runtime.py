@@ -48,7 +48,6 @@ logger = logging.getLogger("contract.server")
 
 Verifier = Callable[[str], bool | Awaitable[bool]]
 Endpoint = Callable[..., Awaitable[Response]]
-ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -583,10 +582,19 @@ def add_method_not_allowed(app: FastAPI, route_path: str, allowed: tuple[str, ..
     async def method_not_allowed(request: Request) -> Response:
         return plain_error(405, "Method Not Allowed", "METHOD_NOT_ALLOWED", {"Allow": allow})
 
-    others = [m for m in ALL_METHODS if m not in allowed]
     app.router.routes.append(
-        Route(route_path, method_not_allowed, methods=others, include_in_schema=False)
+        _AnyMethodRoute(route_path, method_not_allowed, include_in_schema=False)
     )
+
+
+class _AnyMethodRoute(Route):
+    """A route for every method the routes before it on its path do not take: QUERY or an
+    invented method too, where a method list would leave Starlette's own 405 to name the
+    methods of one route only."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        self.methods = None  # Starlette: no method list, no method check (it defaults to GET)
 
 
 def require_operations(impl: object, method_names: tuple[str, ...]) -> None:
