@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 import schemathesis
+from requests.structures import CaseInsensitiveDict
 from schemathesis import APIOperation, BaseSchema, Case, CheckContext, Response
 from schemathesis import check as register_check
 from schemathesis.config import ConfigError, SchemathesisConfig
@@ -285,9 +286,14 @@ def response_from_exchange(
     elapsed: float,
 ) -> Response:
     """A response seen on the wire (by the proxy), as the checks read one the engine fetched."""
-    prepared = requests.Request(
-        method=method, url=url, headers=dict(request_headers), data=request_body or None
-    ).prepare()
+    # The request as it went, not re-prepared: `Request.prepare()` re-parses and re-encodes the
+    # URL and headers (a third of the time of judging an exchange) and would add headers the
+    # client never sent.
+    prepared = requests.PreparedRequest()
+    prepared.method = method.upper()
+    prepared.url = url
+    prepared.headers = CaseInsensitiveDict(dict(request_headers))
+    prepared.body = request_body or None
     headers: dict[str, list[str]] = {}
     for name, value in response_headers:
         headers.setdefault(name.lower(), []).append(value)

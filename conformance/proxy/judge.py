@@ -25,6 +25,7 @@ from ..results import Finding, Redactor, RunResult
 from ..schemathesis_api import (
     BaseSchema,
     Case,
+    CheckContext,
     Failure,
     Response,
     case_for_request,
@@ -72,6 +73,8 @@ class Judge:
         self.collector.prepare(self.schema)
         self.carriers = credential_carriers(document, self.headers)
         self.lock = threading.Lock()
+        # Per operation, what every exchange of it needs alike (a tenth of judging, each time).
+        self.contexts: dict[str, CheckContext] = {}
 
     def judge(self, exchange: Exchange) -> Verdict:
         with self.lock:
@@ -106,7 +109,10 @@ class Judge:
     def _failures(
         self, case: Case[Any], response: Response, exchange: Exchange
     ) -> list[tuple[str, Failure]]:
-        ctx = check_context(case.operation)
+        label = case.operation.label
+        ctx = self.contexts.get(label)
+        if ctx is None:
+            ctx = self.contexts[label] = check_context(case.operation)
         skip_auth = self.token is None and self._carries_credentials(case, exchange)
         found: list[tuple[str, Failure]] = []
         for check in CHECKS:
