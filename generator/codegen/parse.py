@@ -24,16 +24,25 @@ _MESSAGE_FIELDS = ("detail", "message", "error", "title")
 _CODE_FIELDS = ("error_code", "code", "type")
 
 
-def build_api(spec: LoadedSpec, interface_name: str, model_names: Mapping[str, str]) -> ir.Api:
-    """`model_names` maps each components/schemas name to the class the models module defines."""
-    return _Builder(spec, model_names).api(interface_name)
+def build_api(
+    spec: LoadedSpec,
+    interface_name: str,
+    model_names: Mapping[str, str],
+    hoisted: Mapping[str, str] | None = None,
+) -> ir.Api:
+    """`model_names` maps each components/schemas name to the class the models module defines;
+    `hoisted`, the pointer of each inline body schema modelled as such a name (inline_bodies)."""
+    return _Builder(spec, model_names, hoisted or {}).api(interface_name)
 
 
 class _Builder:
-    def __init__(self, spec: LoadedSpec, model_names: Mapping[str, str]) -> None:
+    def __init__(
+        self, spec: LoadedSpec, model_names: Mapping[str, str], hoisted: Mapping[str, str]
+    ) -> None:
         self.spec = spec
         self.doc = spec.document
         self.model_names = model_names
+        self.hoisted = hoisted
         self.problems: list[Diagnostic] = []
         # Each discriminated union once, by what defines it; the first place that uses it names it.
         self.discriminated: dict[tuple[object, ...], types.Discriminated] = {}
@@ -175,9 +184,9 @@ class _Builder:
         content = body.get("content") or {}
         if not content:
             return None
-        media_type = _preferred_media_type(content)
+        media_type = preferred_media_type(content)
         schema = (content[media_type] or {}).get("schema") or {}
-        kind = _body_kind(media_type)
+        kind = body_kind(media_type)
         form_fields: tuple[ir.Parameter, ...] = ()
         if kind in ("form", "multipart"):
             form_fields = self._form_fields(schema, uploads=kind == "multipart")
@@ -186,7 +195,13 @@ class _Builder:
         if kind == "multipart":
             annotation: TypeRef = types.ClassRef(unique(f"{prefix}Form", self.class_names))
         elif kind in ("json", "form"):
-            annotation = self.annotation(schema, name=f"{prefix}Body")
+            schema_pointer = f"{pointer}/content/{escape_pointer(media_type)}/schema"
+            model = self.model_names.get(self.hoisted.get(schema_pointer, ""))
+            annotation = (
+                types.ModelRef(model, f"#{schema_pointer}")
+                if model is not None
+                else self.annotation(schema, name=f"{prefix}Body")
+            )
         else:
             annotation = _RAW[kind]
         return ir.RequestBody(
@@ -274,9 +289,9 @@ class _Builder:
             annotation: TypeRef | None = None
             shape: ir.ErrorShape | None = None
             if media_types:
-                primary = _preferred_media_type(content)
+                primary = preferred_media_type(content)
                 schema = (content[primary] or {}).get("schema", {})
-                kind = _body_kind(primary)
+                kind = body_kind(primary)
                 annotation = (
                     self.annotation(schema, name=f"{base_name}Body")
                     if kind in ("json", "form")
@@ -368,7 +383,7 @@ class _Builder:
         content = None
         if (
             isinstance(data_schema, dict)
-            and _body_kind(str(data_schema.get("contentMediaType", ""))) == "json"
+            and body_kind(str(data_schema.get("contentMediaType", ""))) == "json"
         ):
             content = data_schema.get("contentSchema", {})
         class_name = unique(f"{base}Event", self.class_names)
@@ -618,7 +633,7 @@ def _status_order(status: str) -> tuple[int, str]:
     return (0 if status[:1].isdigit() else 1, status)
 
 
-def _body_kind(media_type: str) -> ir.BodyKind:
+def body_kind(media_type: str) -> ir.BodyKind:
     base = media_type.split(";")[0].strip().lower()
     if base == "application/json" or base.endswith("+json") or base == "*/*":
         return "json"
@@ -631,8 +646,8 @@ def _body_kind(media_type: str) -> ir.BodyKind:
     return "binary"
 
 
-def _preferred_media_type(content: Mapping[str, Any]) -> str:
+def preferred_media_type(content: Mapping[str, Any]) -> str:
     for media_type in content:
-        if _body_kind(media_type) == "json":
+        if body_kind(media_type) == "json":
             return media_type
     return next(iter(content))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator import __version__
+from generator.codegen.inline_bodies import hoist_inline_bodies
 from generator.codegen.modelgen import GeneratedModels, models_key, reuse_models, start_models
 from generator.codegen.names import pascal_case
 from generator.codegen.output import previous_models, with_manifest
@@ -94,20 +95,21 @@ def generate_package(
     # as numbers (`enum: [2, 4]`, `type: string`) is a `(str, Enum)`, which makes them "2" and
     # "4"; a StrEnum would refuse them (UP042).
     models_header = f"{renderer.header()}\n# ruff: noqa: E501, E741, S104, S105, S108, UP042"
-    key = models_key(source.document, _generator_digest())
+    models_document, hoisted = hoist_inline_bodies(source.document)
+    key = models_key(models_document, _generator_digest())
     cached = previous_models(previous, key) if previous else None
     models_job: Callable[[], GeneratedModels]
     if cached is not None:
         models_job = functools.partial(reuse_models, cached[0], models_header, cached[1])
     else:
-        models_job = start_models(source.document, models_header)  # forks before progress threads
+        models_job = start_models(models_document, models_header)  # forks before progress threads
     with progress.stage("validating"):
         warnings = _validate(spec) + dropped
     with progress.stage("generating models"):
         models = models_job()
     with progress.stage("rendering the server"):
         interface_name = pascal_case(package.rsplit(".", 1)[-1], fallback="Service") + "Api"
-        api = build_api(source, interface_name, models.class_for_schema)
+        api = build_api(source, interface_name, models.class_for_schema, hoisted)
         files = renderer.render_server(api)
         files["models.py"] = models.source
     with progress.stage("formatting"):

@@ -12,13 +12,17 @@ def escape_pointer(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def unescape_pointer(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def resolve_pointer(document: Any, pointer: str) -> Any:
     """Resolve "/components/schemas/X" (or a `#` fragment without the `#`); MISSING if nothing."""
     node = document
     if pointer in ("", "/"):
         return node
     for raw_token in pointer.lstrip("/").split("/"):
-        token = raw_token.replace("~1", "/").replace("~0", "~")
+        token = unescape_pointer(raw_token)
         token = unquote(token) if "%" in token else token
         if isinstance(node, dict) and token in node:
             node = node[token]
