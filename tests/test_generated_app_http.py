@@ -285,3 +285,44 @@ def test_405_lists_every_declared_method(kitchen_url: str) -> None:
         response = httpx.request(method, kitchen_url + "/items", headers=KITCHEN_AUTH)
         assert response.status_code == 405, method
         assert response.headers["allow"] == "GET, POST", method
+
+
+def test_an_inline_body_is_a_model_the_server_validates(kitchen_url: str) -> None:
+    created = httpx.post(
+        kitchen_url + "/items", headers=KITCHEN_AUTH, json={"name": "cup", "quantity": 1}
+    )
+    item = f"{kitchen_url}/items/{created.json()['id']}"
+    renamed = httpx.patch(item, headers=KITCHEN_AUTH, json={"name": "mug"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == "mug"
+    too_long = httpx.patch(item, headers=KITCHEN_AUTH, json={"name": "m" * 41})
+    assert too_long.status_code == 422 and too_long.json()["message"].startswith("name")
+    missing = httpx.patch(kitchen_url + "/items/9999", headers=KITCHEN_AUTH, json={"name": "x"})
+    assert missing.status_code == 404
+
+
+def test_a_multipart_body_brings_its_file_and_fields(kitchen_url: str) -> None:
+    url = kitchen_url + "/items/1/photos"
+    photo = {"photo": ("cup.jpg", b"\xff\xd8\xff" + b"\x00" * 7, "image/jpeg")}
+    attached = httpx.post(url, headers=KITCHEN_AUTH, files=photo, data={"caption": "front"})
+    assert attached.status_code == 201, attached.text
+    assert attached.json() == {"size": 10, "kind": "text"}
+    no_file = httpx.post(url, headers=KITCHEN_AUTH, files={"caption": (None, "front")})
+    assert no_file.status_code == 422 and no_file.json()["message"].startswith("photo")
+
+
+@pytest.mark.parametrize(
+    ("shape", "status"),
+    [
+        ({"kind": "circle", "radius": 1.5}, 201),
+        ({"kind": "square", "side": 2.0}, 201),
+        ({"kind": "square", "radius": 1.5}, 422),  # a circle's field under the square's value
+        ({"kind": "triangle", "side": 2.0}, 422),
+    ],
+)
+def test_a_discriminated_union_validates_the_member_its_value_names(
+    kitchen_url: str, shape: dict[str, object], status: int
+) -> None:
+    answer = httpx.post(kitchen_url + "/shapes", headers=KITCHEN_AUTH, json=shape)
+    assert answer.status_code == status, answer.text
+    if status == 201:
+        assert answer.json() == shape

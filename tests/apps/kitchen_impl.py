@@ -7,11 +7,15 @@ from typing import Literal
 from fastapi import FastAPI
 from kitchen_sink import KitchenSinkApi, create_app  # type: ignore[import-not-found]
 from kitchen_sink import responses as r  # type: ignore[import-not-found]
+from kitchen_sink.api import AttachPhotoForm  # type: ignore[import-not-found]
 from kitchen_sink.models import (  # type: ignore[import-not-found]
+    Circle,
     Error,
     Item,
     NewItem,
     NoteForm,
+    RenameItemBody,
+    Square,
     UploadBlobResponse,
 )
 
@@ -46,6 +50,22 @@ class Kitchen(KitchenSinkApi):  # type: ignore[misc]
         if self.items.pop(item_id, None) is None:
             return r.DeleteItem404(body=Error(message="no such item", code="NOT_FOUND"))
         return r.DeleteItem204()
+
+    async def rename_item(self, *, item_id: int, body: RenameItemBody) -> object:
+        item = self.items.get(item_id)
+        if item is None:
+            return r.RenameItem404(body=Error(message="no such item", code="NOT_FOUND"))
+        self.items[item_id] = renamed = item.model_copy(update={"name": body.name})
+        return r.RenameItem200(body=renamed)
+
+    async def attach_photo(self, *, item_id: int, body: AttachPhotoForm) -> object:
+        size = len(await body.photo.read())
+        return r.AttachPhoto201(
+            body=UploadBlobResponse(size=size, kind="text" if body.caption else "raw")
+        )
+
+    async def add_shape(self, *, body: Circle | Square) -> object:
+        return r.AddShape201(body=body)  # echoed: the response is the same union
 
     async def add_note(self, *, body: NoteForm | None = None) -> object:
         text = body.text if body else ""
