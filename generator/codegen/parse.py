@@ -362,21 +362,14 @@ class _Builder:
     def _sse_event_classes(self, item_schema: Any, base: str) -> tuple[ir.StreamEvent, ...]:
         named = sse_events(self.doc, item_schema)
         if named:
-            events = []
-            for name, data in named.items():
-                event_class = pascal_case(name, fallback="Event")
-                class_name = unique(f"{base}{event_class}", self.class_names)
-                events.append(
-                    ir.StreamEvent(
-                        class_name=class_name,
-                        event_name=name,
-                        data_annotation=types.STR
-                        if data is None
-                        else self.annotation(data, name=f"{class_name}Data"),
-                        data_is_json=data is not None,
-                    )
+            return tuple(
+                self._event(
+                    unique(f"{base}{pascal_case(name, fallback='Event')}", self.class_names),
+                    name,
+                    data,
                 )
-            return tuple(events)
+                for name, data in named.items()
+            )
         item, _ = self.deref(item_schema, "")
         properties = item.get("properties") if isinstance(item, dict) else None
         data_schema, _ = self.deref((properties or {}).get("data"), "")
@@ -386,16 +379,17 @@ class _Builder:
             and body_kind(str(data_schema.get("contentMediaType", ""))) == "json"
         ):
             content = data_schema.get("contentSchema", {})
-        class_name = unique(f"{base}Event", self.class_names)
-        return (
-            ir.StreamEvent(
-                class_name=class_name,
-                event_name=None,
-                data_annotation=types.STR
-                if content is None
-                else self.annotation(content, name=f"{class_name}Data"),
-                data_is_json=content is not None,
-            ),
+        return (self._event(unique(f"{base}Event", self.class_names), None, content),)
+
+    def _event(self, class_name: str, event_name: str | None, data: Any) -> ir.StreamEvent:
+        """An SSE event class; `data` is the schema of its JSON data (None: the data is text)."""
+        return ir.StreamEvent(
+            class_name=class_name,
+            event_name=event_name,
+            data_annotation=types.STR
+            if data is None
+            else self.annotation(data, name=f"{class_name}Data"),
+            data_is_json=data is not None,
         )
 
     def _error_shape(self, schema: Any) -> ir.ErrorShape | None:

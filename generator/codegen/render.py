@@ -280,7 +280,7 @@ class Renderer:
             op.body.annotation for op in api.operations if op.body
         ]
         interface_annotations += form_annotations
-        form_aliases = any(
+        form_uses_field = any(
             f.wire_name != f.python_name or f.constraints
             for op in forms
             if op.body
@@ -320,7 +320,7 @@ class Renderer:
             "api_typing_imports": [
                 name
                 for name, used in (
-                    ("Annotated", form_aliases),
+                    ("Annotated", form_uses_field),
                     ("Any", types.any_uses_any(interface_annotations)),
                     ("Literal", uses_literal),
                 )
@@ -328,7 +328,7 @@ class Renderer:
             ],
             "forms": forms,
             "form_classes": [op.body.form_class for op in forms if op.body and op.body.form_class],
-            "form_aliases": form_aliases,
+            "form_uses_field": form_uses_field,
             "form_runtime_imports": ["MultipartForm"]
             + (["UploadFile"] if any(a and a.uses_upload() for a in form_annotations) else []),
             "app_typing_imports": ", ".join(app_typing) if app_typing else "Any",
