@@ -13,7 +13,7 @@ from generator.codegen.names import pascal_case, snake_case, unique
 from generator.codegen.types import TypeRef
 from generator.spec.errors import Diagnostic, UnsupportedSpec
 from generator.spec.loader import LoadedSpec
-from generator.spec.openapi import HTTP_METHODS, follow_refs
+from generator.spec.openapi import HTTP_METHODS, discriminator_values, follow_refs
 from generator.spec.pointers import escape_pointer
 from generator.spec.streams import is_sequential, sse_events
 
@@ -493,18 +493,8 @@ class _Builder:
         if len(members) < 2:
             return None
         by_pointer = {member.pointer: member.class_name for member in members}
-        tags: dict[str, str] = {}
-        mapping = discriminator.get("mapping")
-        for value, target in (mapping if isinstance(mapping, dict) else {}).items():
-            if isinstance(target, str):
-                pointer = target if "/" in target else f"#/components/schemas/{target}"
-                if pointer in by_pointer:
-                    tags.setdefault(str(value), by_pointer[pointer])
-        mapped = set(tags.values())
-        for member in members:
-            if member.class_name not in mapped:
-                schema_name = member.pointer.removeprefix("#/components/schemas/")
-                tags.setdefault(schema_name, member.class_name)
+        values = discriminator_values(discriminator, by_pointer)
+        tags = {value: by_pointer[ref] for value, ref in values.items()}
         key = (property_name, tuple(members), tuple(tags.items()))
         if key not in self.discriminated:
             self.discriminated[key] = types.Discriminated(

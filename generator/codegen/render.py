@@ -36,6 +36,8 @@ def python_literal(value: Any) -> str:
         return ascii(value)  # pure ASCII: every other character escaped, nothing left to hide
     if value is None or isinstance(value, (bool, int)):
         return repr(value)
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        return repr(value)
     if isinstance(value, (tuple, list)):
         items = ", ".join(python_literal(v) for v in value)
         if isinstance(value, list):
@@ -188,12 +190,8 @@ def _form_fields(body: ir.RequestBody) -> list[str]:
             annotation = f"Annotated[{annotation}, Field({', '.join(options)})]"
         if field.required:
             default = ""
-        elif field.default is None:
-            default = " = None"
-        elif isinstance(field.default, str):
-            default = f" = {python_literal(field.default)}"
         else:
-            default = f" = {field.default!r}"
+            default = f" = {python_literal(field.default)}"
         lines.append(f"{field.python_name}: {annotation}{default}")
     return lines
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from generator.spec.openapi import follow_refs
+from generator.spec.openapi import discriminator_values, follow_refs
 
 # Past this depth objects get only their required properties and arrays their minimum length.
 SHALLOW_DEPTH = 4
@@ -37,12 +37,8 @@ def discriminator_value(discriminator: Any, option: Any) -> tuple[str, str] | No
     prop, ref = discriminator.get("propertyName"), option.get("$ref")
     if not isinstance(prop, str) or not isinstance(ref, str):
         return None
-    mapping = discriminator.get("mapping")
-    for value, target in (mapping if isinstance(mapping, dict) else {}).items():
-        if target == ref or f"#/components/schemas/{target}" == ref:
-            return prop, str(value)
-    prefix = "#/components/schemas/"
-    return (prop, ref[len(prefix) :]) if ref.startswith(prefix) else None
+    value = next(iter(discriminator_values(discriminator, [ref])), None)
+    return None if value is None else (prop, value)
 
 
 class DataGenerator:

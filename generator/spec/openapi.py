@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +10,8 @@ from generator.spec.pointers import escape_pointer, is_missing, resolve_pointer
 
 # The fixed fields of a Path Item that are operations, in the order the specification lists them.
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+SCHEMAS = "#/components/schemas/"
 
 # A chain longer than this is treated as broken: no real document nests references that deep.
 MAX_REF_HOPS = 64
@@ -57,6 +59,27 @@ def resolved(document: Mapping[str, Any], value: Any, default: Any = None) -> An
     """The object a `$ref` chain names, or `default` when it cannot be followed to the end."""
     end = follow_refs(document, value)
     return end.value if end.complete else default
+
+
+def discriminator_values(discriminator: Mapping[str, Any], refs: Iterable[str]) -> dict[str, str]:
+    """Each value of a `discriminator` → the `$ref` (one of `refs`, the union's members) it selects.
+
+    First each `mapping` entry that points at a member (by reference, or by schema name), then
+    the schema name of every member no entry points at: OpenAPI's implicit mapping.
+    """
+    members = list(refs)
+    values: dict[str, str] = {}
+    mapping = discriminator.get("mapping")
+    for value, target in mapping.items() if isinstance(mapping, dict) else ():
+        if isinstance(target, str):
+            ref = target if "/" in target else f"{SCHEMAS}{target}"
+            if ref in members:
+                values.setdefault(str(value), ref)
+    mapped = set(values.values())
+    for ref in members:
+        if ref not in mapped and ref.startswith(SCHEMAS):
+            values.setdefault(ref.removeprefix(SCHEMAS), ref)
+    return values
 
 
 @dataclass(frozen=True, slots=True)
